@@ -1,0 +1,54 @@
+# Two commands matter on a fresh machine: `make demo` and `make test`. Each bootstraps what it needs.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CDK := infra/node_modules/.bin/cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: demo test lint typecheck unit functional infra e2e synth deploy bench clean venv cdk-cli
+
+demo: $(STAMP)
+	$(BIN)/jada demo --report reports/demo-report.json
+
+test: $(STAMP) $(CDK) lint typecheck
+	$(BIN)/pytest --cov --cov-report=term -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit functional infra e2e: $(STAMP)
+	$(BIN)/pytest tests/$@ -q
+
+synth: $(STAMP) $(CDK)
+	$(CDK) synth --no-notices --quiet
+
+deploy: $(STAMP) $(CDK)
+	$(CDK) deploy --no-notices
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(CDK): infra/package.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CDK)
+
+cdk-cli: $(CDK)
+
+clean:
+	rm -rf $(VENV) infra/node_modules cdk.out reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The jada CDK app: one construct per concern, composed by JadaStack."""

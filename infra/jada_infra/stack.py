@@ -1,0 +1,41 @@
+"""JadaStack only composes the constructs; each concern lives in its own module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from jada_infra.alerting import Alerting
+from jada_infra.config import StackConfig
+from jada_infra.layers import SharedLayers
+from jada_infra.orchestration import Orchestration
+from jada_infra.sheet_sync import SheetSync
+from jada_infra.state import State
+
+
+class JadaStack(Stack):
+    def __init__(self, scope: Construct, cid: str, *, config: StackConfig, **kwargs: Any) -> None:
+        super().__init__(scope, cid, **kwargs)
+        self.config = config
+        self.state = State(self, "State", retention_days=config.settings.retention_days)
+        self.alerting = Alerting(self, "Alerting", alert_email=config.alert_email)
+        self.layers = SharedLayers(self, "Layers", powertools_version=config.powertools_version)
+        self.orchestration = Orchestration(
+            self, "Orchestration", config=config, state=self.state, alerting=self.alerting, layers=self.layers
+        )
+        self.sheet_sync = SheetSync(
+            self, "SheetSync", config=config, alerting=self.alerting, layers=self.layers
+        )
+        outputs: dict[str, str] = {
+            "TasksTableName": self.state.tasks.table_name,
+            "CountersTableName": self.state.counters.table_name,
+            "CheckpointsTableName": self.state.checkpoints.table_name,
+            "CheckpointBucketName": self.state.checkpoint_bucket.bucket_name,
+            "AlertTopicArn": self.alerting.topic.topic_arn,
+            **self.orchestration.outputs(),
+            **self.sheet_sync.outputs(),
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value, export_name=None)

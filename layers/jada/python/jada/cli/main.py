@@ -1,0 +1,24 @@
+"""`jada`: the operator's command line."""
+
+from __future__ import annotations
+
+import typer
+
+from jada.cli import auth, local, sync, tasks
+
+app = typer.Typer(
+    name="jada",
+    help="Operate jada: tasks and quota, the port sheet sync, and the local cloud.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tasks.app, name="tasks", help="Queue, inspect, retry, cancel and unblock agent tasks.")
+app.command("quota", help="Today's session quota and the next rollover.")(tasks.quota)
+app.add_typer(sync.app, name="sync", help="Run the port sheet sync now, or see its status.")
+app.add_typer(auth.app, name="auth", help="Re-authenticate the Google account the sheet sync uses.")
+app.add_typer(local.app, name="local", help="Run the app offline on a simulated clock.")
+app.command("demo", help="Run the bundled demo scenario offline and print its timeline.")(local.demo)
+
+
+def main() -> None:
+    app()

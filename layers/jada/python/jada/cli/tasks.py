@@ -1,0 +1,11 @@
+"""`jada tasks` commands. (Being built.)"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def quota() -> None:
+    raise typer.Exit(1)

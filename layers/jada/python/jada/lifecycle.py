@@ -1,0 +1,63 @@
+"""The task lifecycle as a pure table (see shared/design.md, "Task lifecycle")."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUSPENDED = "suspended"
+    BLOCKED = "blocked"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class SessionOutcome(StrEnum):
+    COMPLETED = "completed"
+    TURN_LIMIT = "turn_limit"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+S = TaskStatus
+
+TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    S.PENDING: frozenset({S.RUNNING, S.CANCELLED}),
+    S.RUNNING: frozenset({S.DONE, S.SUSPENDED, S.BLOCKED, S.FAILED}),
+    S.SUSPENDED: frozenset({S.RUNNING, S.CANCELLED}),
+    S.BLOCKED: frozenset({S.PENDING, S.CANCELLED}),
+    S.FAILED: frozenset({S.PENDING}),
+    S.DONE: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+#: Statuses the poll may start a session for (suspended ones only once due).
+RUNNABLE: frozenset[TaskStatus] = frozenset({S.PENDING, S.SUSPENDED})
+FINAL: frozenset[TaskStatus] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+
+def can_transition(current: TaskStatus, target: TaskStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def sources_of(target: TaskStatus) -> frozenset[TaskStatus]:
+    """Every status from which `target` may be reached (used to build conditional writes)."""
+    return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
+
+
+def status_after_session(
+    outcome: SessionOutcome, sessions_run: int, max_sessions_per_task: int
+) -> tuple[TaskStatus, str | None]:
+    """The task's status once a session ends, and the failure reason if it failed."""
+    if outcome is SessionOutcome.COMPLETED:
+        return S.DONE, None
+    if outcome is SessionOutcome.BLOCKED:
+        return S.BLOCKED, None
+    if outcome is SessionOutcome.TURN_LIMIT:
+        if sessions_run >= max_sessions_per_task:
+            return S.FAILED, "turn budget exhausted"
+        return S.SUSPENDED, None
+    return S.FAILED, None

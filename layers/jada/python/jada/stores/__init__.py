@@ -1,0 +1,1 @@
+"""DynamoDB/S3 adapters for tasks, quota counters and session checkpoints."""

@@ -1,0 +1,144 @@
+"""Checkpoint store: a session's conversation, one DynamoDB item per turn (append-only).
+
+Bytes written per turn are the turn's own messages, not the transcript so far. A turn whose
+encoded size exceeds OFFLOAD_BYTES goes to S3 and the item keeps a pointer and a SHA-256.
+Key: `task_id` (partition), `turn_key` = `s0001#t0001` (sort), so a task's turns load in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from jada import aws
+from jada.clock import epoch
+from jada.errors import CheckpointConflict, CheckpointCorrupt, CheckpointMissing
+from jada.models import TurnRecord
+from jada.stores._dynamo import from_item, is_condition_failure
+
+OFFLOAD_BYTES = 350 * 1024
+
+
+def turn_key(session: int, turn: int) -> str:
+    return f"s{session:04d}#t{turn:04d}"
+
+
+class CheckpointStore:
+    def __init__(
+        self,
+        table_name: str,
+        bucket: str,
+        *,
+        table: Any = None,
+        s3: Any = None,
+        retention_days: int = 30,
+    ) -> None:
+        self.table_name = table_name
+        self.bucket = bucket
+        self._table = table
+        self._s3 = s3
+        self.retention = timedelta(days=retention_days)
+
+    @property
+    def table(self) -> Any:
+        if self._table is None:
+            self._table = aws.table(self.table_name)
+        return self._table
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = aws.client("s3")
+        return self._s3
+
+    def append(self, record: TurnRecord, now: datetime) -> int:
+        """Store one turn. Returns the bytes written (DynamoDB item payload, plus S3 if offloaded).
+        Writing the same turn twice with the same content is a no-op; different content conflicts."""
+        body = record.model_dump_json().encode()
+        digest = hashlib.sha256(body).hexdigest()
+        key = turn_key(record.session, record.turn)
+        item: dict[str, Any] = {
+            "task_id": record.task_id,
+            "turn_key": key,
+            "sha256": digest,
+            "expires_at": epoch(now + self.retention),
+        }
+        written = len(body)
+        if len(body) > OFFLOAD_BYTES:
+            s3_key = f"checkpoints/{record.task_id}/{key.replace('#', '/')}.json"
+            self.s3.put_object(Bucket=self.bucket, Key=s3_key, Body=body, ContentType="application/json")
+            item["s3_key"] = s3_key
+            written = len(s3_key) + len(body)
+        else:
+            item["body"] = body.decode()
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(turn_key)")
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            existing = self.table.get_item(Key={"task_id": record.task_id, "turn_key": key})["Item"]
+            if existing.get("sha256") != digest:
+                raise CheckpointConflict(
+                    f"turn {record.turn} of session {record.session} of task {record.task_id} "
+                    "is already stored with different content",
+                    task_id=record.task_id,
+                ) from exc
+        return written
+
+    def load_session(self, task_id: str, session: int) -> list[TurnRecord]:
+        return self._load(task_id, Key("turn_key").begins_with(f"s{session:04d}#"))
+
+    def load_task(self, task_id: str) -> list[TurnRecord]:
+        """Every stored turn of a task, all sessions, in order."""
+        return self._load(task_id, None)
+
+    def _load(self, task_id: str, sort_condition: Any) -> list[TurnRecord]:
+        condition = Key("task_id").eq(task_id)
+        if sort_condition is not None:
+            condition = condition & sort_condition
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
+        records: list[TurnRecord] = []
+        while True:
+            page = self.table.query(**kwargs)
+            records.extend(self._decode(from_item(item)) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        self._check_sequence(task_id, records)
+        return records
+
+    def _decode(self, item: dict[str, Any]) -> TurnRecord:
+        where = f"checkpoint {item.get('task_id')}/{item.get('turn_key')}"
+        if "s3_key" in item:
+            try:
+                body = self.s3.get_object(Bucket=self.bucket, Key=item["s3_key"])["Body"].read()
+            except ClientError as exc:
+                raise CheckpointMissing(f"{where}: its S3 object {item['s3_key']} is missing") from exc
+        elif "body" in item:
+            body = str(item["body"]).encode()
+        else:
+            raise CheckpointCorrupt(f"{where} has neither a body nor an S3 pointer")
+        if hashlib.sha256(body).hexdigest() != item.get("sha256"):
+            raise CheckpointCorrupt(f"{where} fails its integrity check (SHA-256 mismatch)")
+        try:
+            return TurnRecord.model_validate(json.loads(body))
+        except (ValueError, ValidationError) as exc:
+            raise CheckpointCorrupt(f"{where} cannot be decoded: {exc}") from exc
+
+    @staticmethod
+    def _check_sequence(task_id: str, records: list[TurnRecord]) -> None:
+        by_session: dict[int, list[int]] = {}
+        for record in records:
+            by_session.setdefault(record.session, []).append(record.turn)
+        for session, turns in by_session.items():
+            if turns != list(range(1, len(turns) + 1)):
+                raise CheckpointMissing(
+                    f"task {task_id} session {session}: stored turns {turns[:5]}... have a gap",
+                    task_id=task_id,
+                )

@@ -1,0 +1,136 @@
+"""Quota counters: sessions per UTC day, turns per session, and the concurrency cap.
+
+Every counter is one item, changed with an atomic conditional update, so parallel Lambdas can
+never take more than the limit. The day always comes from a time passed in.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from jada import aws
+from jada.clock import epoch, next_rollover, utc_day
+from jada.errors import QuotaExhausted
+from jada.stores._dynamo import from_item, is_condition_failure
+
+SLOTS_KEY = "concurrency"
+
+
+def day_key(day: date) -> str:
+    return f"sessions#{day.isoformat()}"
+
+
+class CounterStore:
+    def __init__(self, table_name: str, table: Any = None, retention_days: int = 30) -> None:
+        self.table_name = table_name
+        self._table = table
+        self.retention = timedelta(days=retention_days)
+
+    @property
+    def table(self) -> Any:
+        if self._table is None:
+            self._table = aws.table(self.table_name)
+        return self._table
+
+    # --- sessions per UTC day ---------------------------------------------------------------
+    def take_session(self, now: datetime, limit: int) -> int:
+        """Take one session from the day's quota; returns its number within the day (1-based)."""
+        try:
+            result = self.table.update_item(
+                Key={"pk": day_key(utc_day(now))},
+                UpdateExpression="ADD used :one SET expires_at = :expires, day_limit = :limit",
+                ConditionExpression="attribute_not_exists(used) OR used < :limit",
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":limit": limit,
+                    ":expires": epoch(next_rollover(now) + self.retention),
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise QuotaExhausted(
+                    f"the quota of {limit} sessions for {utc_day(now)} is used up; "
+                    f"it renews at {next_rollover(now):%Y-%m-%d %H:%M} UTC",
+                    day=utc_day(now).isoformat(),
+                ) from exc
+            raise
+        return int(result["Attributes"]["used"])
+
+    def give_back_session(self, now: datetime) -> None:
+        """Return a session taken for a start that did not happen."""
+        try:
+            self.table.update_item(
+                Key={"pk": day_key(utc_day(now))},
+                UpdateExpression="ADD used :minus",
+                ConditionExpression="used > :zero",
+                ExpressionAttributeValues={":minus": -1, ":zero": 0},
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    def sessions_used(self, day: date) -> int:
+        item = self.table.get_item(Key={"pk": day_key(day)}, ConsistentRead=True).get("Item")
+        return int(item["used"]) if item else 0
+
+    # --- turns per session ------------------------------------------------------------------
+    def add_turns(self, session_id: str, count: int, now: datetime) -> int:
+        result = self.table.update_item(
+            Key={"pk": f"turns#{session_id}"},
+            UpdateExpression="ADD used :n SET expires_at = :expires",
+            ExpressionAttributeValues={":n": count, ":expires": epoch(now + self.retention)},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(result["Attributes"]["used"])
+
+    def turns_used(self, session_id: str) -> int:
+        item = self.table.get_item(Key={"pk": f"turns#{session_id}"}, ConsistentRead=True).get("Item")
+        return int(item["used"]) if item else 0
+
+    # --- concurrency cap --------------------------------------------------------------------
+    def take_slot(self, holder: str, now: datetime, limit: int, stale_after: timedelta) -> None:
+        """Hold one of `limit` concurrent-session slots. Slots older than `stale_after` (a session
+        that died without releasing) are reclaimed. Optimistic concurrency on a version number."""
+        for _ in range(20):
+            item = from_item(self.table.get_item(Key={"pk": SLOTS_KEY}, ConsistentRead=True).get("Item") or {})
+            holders: dict[str, int] = {
+                k: v for k, v in item.get("holders", {}).items() if v > epoch(now) or k == holder
+            }
+            if holder not in holders and len(holders) >= limit:
+                raise QuotaExhausted(
+                    f"{len(holders)} sessions are running; the cap is {limit}", cap=limit
+                )
+            holders[holder] = epoch(now + stale_after)
+            version = item.get("version", 0)
+            try:
+                self.table.put_item(
+                    Item={"pk": SLOTS_KEY, "holders": holders, "version": version + 1},
+                    ConditionExpression="attribute_not_exists(pk) OR version = :v",
+                    ExpressionAttributeValues={":v": version},
+                )
+                return
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        raise QuotaExhausted("the concurrency slots are contended; try again at the next poll")
+
+    def release_slot(self, holder: str) -> None:
+        try:
+            self.table.update_item(
+                Key={"pk": SLOTS_KEY},
+                UpdateExpression="REMOVE holders.#h SET version = version + :one",
+                ConditionExpression="attribute_exists(holders.#h)",
+                ExpressionAttributeNames={"#h": holder},
+                ExpressionAttributeValues={":one": 1},
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    def slot_holders(self, now: datetime) -> dict[str, int]:
+        item = from_item(self.table.get_item(Key={"pk": SLOTS_KEY}, ConsistentRead=True).get("Item") or {})
+        return {k: v for k, v in item.get("holders", {}).items() if v > epoch(now)}
