@@ -1,13 +1,31 @@
-"""Orchestration: the poll function and schedule, the session state machine. (Being built: issue 4.)"""
+"""Orchestration: the poll function and its schedule, the session state machine and its functions,
+the Anthropic API key secret, and their alarms."""
 
 from __future__ import annotations
 
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Stack, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
+from jada.errors import RETRYABLE_ERRORS
+from jada.telemetry import M
 
-from jada_infra.alerting import Alerting
-from jada_infra.config import StackConfig
+from jada_infra.alerting import Alerting, jada_metric
+from jada_infra.config import StackConfig, rate_duration
+from jada_infra.functions import python_function
 from jada_infra.layers import SharedLayers
 from jada_infra.state import State
+
+#: Lambda service errors worth retrying (besides the defaults CDK adds for LambdaInvoke)
+LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
+COMPARE_LT = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
 
 
 class Orchestration(Construct):
@@ -16,6 +34,280 @@ class Orchestration(Construct):
         layers: SharedLayers,
     ) -> None:  # fmt: skip
         super().__init__(scope, cid)
+        self.config = config
+        settings = config.settings
+        common = {
+            **state.environment(),
+            **config.settings_environment(),
+            "SESSION_TIMEOUT_SECONDS": str(settings.session_timeout_seconds),
+        }
+
+        # The operator stores the key with `aws secretsmanager put-secret-value` (README).
+        self.anthropic_secret = secretsmanager.Secret(
+            self,
+            "AnthropicApiKey",
+            description="Anthropic API key for jada's agent sessions (created empty; put the key in it)",
+            # no key in the template: an empty placeholder the turn batch reports as "holds no key"
+            secret_string_value=SecretValue.unsafe_plain_text('{"api_key": ""}'),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # CloudFormation takes SecretString or GenerateSecretString, not both (CDK adds the latter)
+        secret_resource = self.anthropic_secret.node.default_child
+        assert isinstance(secret_resource, secretsmanager.CfnSecret)
+        secret_resource.add_property_deletion_override("GenerateSecretString")
+
+        self.turn_batch = python_function(
+            self, "TurnBatch", folder="turn_batch", layers=layers, with_dependencies=True,
+            timeout=Duration.minutes(5), memory_size=512,
+            description="jada: one batch of agent turns of a session",
+            environment={**common, "ANTHROPIC_SECRET_ID": self.anthropic_secret.secret_arn},
+        )  # fmt: skip
+        state.grant_task_access(self.turn_batch)
+        state.counters.grant_read_write_data(self.turn_batch)
+        state.grant_checkpoints(self.turn_batch)
+        self.anthropic_secret.grant_read(self.turn_batch)
+
+        self.session_end = python_function(
+            self, "SessionEnd", folder="session_end", layers=layers, with_dependencies=False,
+            description="jada: close a session, move its task on, free its slot",
+            environment={**common, "ALERT_TOPIC_ARN": alerting.topic.topic_arn},
+        )  # fmt: skip
+        state.grant_task_access(self.session_end)
+        state.counters.grant_read_write_data(self.session_end)
+        alerting.topic.grant_publish(self.session_end)
+
+        self.state_machine = self._state_machine(settings.session_timeout_seconds)
+
+        self.poll = python_function(
+            self, "Poll", folder="poll", layers=layers, with_dependencies=False,
+            timeout=Duration.seconds(30),
+            description="jada: start sessions for runnable tasks within the quota and the cap",
+            environment={**common, "STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
+        )  # fmt: skip
+        state.grant_task_access(self.poll)
+        state.counters.grant_read_write_data(self.poll)
+        self.state_machine.grant_start_execution(self.poll)
+
+        self.dead_letters = sqs.Queue(
+            self,
+            "ScheduleDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.schedule = scheduler.Schedule(
+            self,
+            "PollSchedule",
+            description="jada: poll the task queue",
+            schedule=scheduler.ScheduleExpression.rate(rate_duration(config.poll_rate)),
+            target=targets.LambdaInvoke(
+                self.poll,
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {"scheduled_time": scheduler.ContextAttribute.scheduled_time}
+                ),
+                role=iam.Role(
+                    self, "PollScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
+                ),
+                retry_attempts=2,
+                max_event_age=Duration.minutes(5),
+                dead_letter_queue=self.dead_letters,
+            ),
+        )
+        self._alarms(alerting)
+        self._acknowledge(state)
+
+    # --- the session state machine ------------------------------------------------------------
+    def _state_machine(self, timeout_seconds: int) -> sfn.StateMachine:
+        run_batch = tasks.LambdaInvoke(
+            self,
+            "Run turn batch",
+            lambda_function=self.turn_batch,
+            output_path="$.Payload",
+            comment="Model turns until the batch size, the time left, the turn limit or the task's end",
+        )
+        run_batch.add_retry(
+            errors=list(RETRYABLE_ERRORS),
+            interval=Duration.seconds(5),
+            backoff_rate=2,
+            max_attempts=6,
+            max_delay=Duration.minutes(5),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        run_batch.add_retry(
+            errors=LAMBDA_THROTTLED, interval=Duration.seconds(2), backoff_rate=2, max_attempts=6
+        )
+
+        failure_input = sfn.TaskInput.from_object(
+            {
+                "task_id": sfn.JsonPath.string_at("$.task_id"),
+                "session": sfn.JsonPath.number_at("$.session"),
+                "execution": sfn.JsonPath.string_at("$.execution"),
+                "turns": sfn.JsonPath.number_at("$.turns"),
+                "status": "failed",
+                "error": sfn.JsonPath.object_at("$.error"),
+            }
+        )
+        record_failure = tasks.LambdaInvoke(
+            self,
+            "Record session failure",
+            lambda_function=self.session_end,
+            payload=failure_input,
+            result_path="$.recorded",
+            comment="The batch raised an error that is not retried (or retries ran out)",
+        )
+        end_session = tasks.LambdaInvoke(
+            self, "End session", lambda_function=self.session_end, output_path="$.Payload",
+            comment="Close the session record, set the task's status, free the concurrency slot",
+        )  # fmt: skip
+        for step in (record_failure, end_session):
+            step.add_retry(
+                errors=["States.TaskFailed"], interval=Duration.seconds(2), backoff_rate=2, max_attempts=3
+            )
+        failed = sfn.Fail(
+            self, "Session failed", error_path="$.error.Error", cause_path="$.error.Cause",
+            comment="See `jada tasks show <task-id>` for the recorded reason",
+        )  # fmt: skip
+        run_batch.add_catch(record_failure.next(failed), errors=["States.ALL"], result_path="$.error")
+        loop = (
+            sfn.Choice(self, "Batch status?")
+            .when(sfn.Condition.string_equals("$.status", "continue"), run_batch)
+            .otherwise(end_session.next(sfn.Succeed(self, "Session ended")))
+        )
+        log_group = logs.LogGroup(
+            self,
+            "SessionLogs",
+            log_group_name=None,
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        return sfn.StateMachine(
+            self,
+            "SessionStateMachine",
+            comment="jada: one agent session, a loop of turn batches",
+            definition_body=sfn.DefinitionBody.from_chainable(run_batch.next(loop)),
+            timeout=Duration.seconds(timeout_seconds),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+
+    # --- alarms -------------------------------------------------------------------------------
+    def _alarms(self, alerting: Alerting) -> None:
+        stack_page = "Step Functions console, state machine of stack Jada"
+        alerting.alarm(
+            "TaskFailed",
+            metric=jada_metric(M.TASK_FAILED),
+            description="A jada task failed (an error, or 'turn budget exhausted' after its last session). "
+            "Run `jada tasks list --status failed` and `jada tasks show <id>` for the reason and the "
+            "execution links; fix the cause, then `jada tasks retry <id>`.",
+        )
+        alerting.alarm(
+            "ModelAuthFailed",
+            metric=jada_metric(M.MODEL_AUTH_FAILED),
+            description="The Anthropic API rejected jada's API key (401/403); every session fails until it "
+            "is fixed. Put a valid key in the AnthropicApiKey secret (stack output AnthropicSecretArn: "
+            "`aws secretsmanager put-secret-value`), then `jada tasks retry <id>` for the failed tasks.",
+        )
+        alerting.alarm(
+            "SpendLimitReached",
+            metric=jada_metric(M.SPEND_LIMIT_REACHED),
+            description="The Anthropic organization's spend limit is reached; the API refuses requests until "
+            "the next month or a higher limit. Raise the limit in the Anthropic console (Billing), then "
+            "`jada tasks retry <id>` for the failed tasks.",
+        )
+        rate = rate_duration(self.config.poll_rate).to_minutes()
+        period = Duration.minutes(max(5, 2 * rate))
+        alerting.alarm(
+            "PollHeartbeatMissing",
+            metric=jada_metric(M.POLL_HEARTBEAT, period=period),
+            threshold=1,
+            evaluation_periods=2,
+            comparison=COMPARE_LT,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            description="The poll has not run (no PollHeartbeat): no new sessions start. Check the "
+            "PollSchedule in the EventBridge Scheduler console (enabled?), the Poll function's errors and "
+            "logs in the Lambda console, and the schedule's dead-letter queue.",
+        )
+        for cid, fn, name in (
+            ("PollErrors", self.poll, "Poll"),
+            ("TurnBatchErrors", self.turn_batch, "TurnBatch"),
+            ("SessionEndErrors", self.session_end, "SessionEnd"),
+        ):
+            alerting.alarm(
+                cid,
+                metric=fn.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+                description=f"The {name} Lambda function raised errors. Open its logs (Lambda console, "
+                f"function of stack Jada named *{name}*, Monitor > Logs); a failed session shows in "
+                "`jada tasks show <id>` with a link to its execution.",
+            )
+        alerting.alarm(
+            "ExecutionsFailed",
+            metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+            description=f"A session execution failed. Open it in the {stack_page} (or the link in "
+            "`jada tasks show <id>`); the failed step shows the error. The task's status says whether it "
+            "was recorded; `jada tasks retry <id>` once fixed.",
+        )
+        alerting.alarm(
+            "ExecutionsTimedOut",
+            metric=self.state_machine.metric_timed_out(period=Duration.minutes(5), statistic="Sum"),
+            description="A session execution hit its timeout; its task may be left 'running'. Open it in "
+            f"the {stack_page} and `jada tasks show <id>`.",
+        )
+        alerting.alarm(
+            "ScheduleDeadLetters",
+            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            description="EventBridge Scheduler could not invoke the Poll function (messages in the "
+            "ScheduleDeadLetters queue, SQS console). Read a message's error attributes, fix the function "
+            "or its permissions, then purge the queue.",
+        )
+
+    def _acknowledge(self, state: State) -> None:
+        """cdk-nag findings on this construct's roles, each with the reason it is acceptable.
+        (cdk-nag 3 names a finding with its resource, e.g. `AwsSolutions-IAM5[Resource::<Id.Arn>/*]`.)"""
+        stack = Stack.of(self)
+
+        def arn(construct: Construct) -> str:
+            return "<" + str(stack.resolve(stack.get_logical_id(construct.node.default_child))) + ".Arn>"
+
+        managed = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        findings = {
+            f"AwsSolutions-IAM4[{managed}]": "Each function's role uses AWSLambdaBasicExecutionRole only to "
+            "write its own log streams.",
+            "AwsSolutions-IAM5[Resource::*]": "X-Ray trace writes and the state machine's log delivery have "
+            "no resource-level permissions; AWS requires '*' for them.",
+            f"AwsSolutions-IAM5[Resource::{arn(state.tasks)}/index/*]": "The poll and the CLI query the "
+            "tasks table's own indexes (by_status, runnable), no other table.",
+            f"AwsSolutions-IAM5[Resource::{arn(state.checkpoint_bucket)}/*]": "The turn batch reads and "
+            "writes oversized checkpoints as objects of this stack's checkpoint bucket only.",
+        }
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"):
+            findings[f"AwsSolutions-IAM5[Action::{action}]"] = (
+                "CDK's read/write grant on the checkpoint bucket (this stack's bucket only)."
+            )
+        for fn in (self.turn_batch, self.session_end, self.poll):
+            findings[f"AwsSolutions-IAM5[Resource::{arn(fn)}:*]"] = (
+                "The state machine and the schedule invoke any version of this stack's own function "
+                "(CDK's invoke grant)."
+            )
+        findings.update(
+            {
+                "AwsSolutions-SMG4": "The Anthropic API key is issued by Anthropic; no Lambda here can "
+                "rotate it. The operator rotates it in the Anthropic console and updates the secret.",
+                "AwsSolutions-SQS3": "This queue is itself the dead-letter queue of the poll schedule.",
+                "AwsSolutions-L1": "The functions pin Python 3.13, the runtime the Powertools layer and the "
+                "dependency layer are built for; move them together.",
+            }
+        )
+        for rule, reason in findings.items():
+            Validations.of(self).acknowledge(Acknowledgment(id=rule, reason=reason))
 
     def outputs(self) -> dict[str, str]:
-        return {}
+        return {
+            "StateMachineArn": self.state_machine.state_machine_arn,
+            "PollFunctionName": self.poll.function_name,
+            "TurnBatchFunctionName": self.turn_batch.function_name,
+            "SessionEndFunctionName": self.session_end.function_name,
+            "AnthropicSecretArn": self.anthropic_secret.secret_arn,
+            "ScheduleDeadLetterQueueUrl": self.dead_letters.queue_url,
+        }

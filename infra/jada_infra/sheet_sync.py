@@ -1,13 +1,39 @@
-"""Sheet sync: the token secret, the sync function and schedule, the sheet table, its alarms.
-(Being built: issue 5.)"""
+"""Sheet sync: the token secret, the sheet table, the sync function and its schedule, and the alarms
+that would have caught the incident (a dead token, a sync that stopped, a token about to expire)."""
 
 from __future__ import annotations
 
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Stack, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from jada_infra.alerting import Alerting
-from jada_infra.config import StackConfig
+from jada.stores import schema
+from jada.telemetry import M
+from jada_infra.alerting import Alerting, jada_metric
+from jada_infra.config import StackConfig, rate_duration
+from jada_infra.functions import python_function
 from jada_infra.layers import SharedLayers
+from jada_infra.state import table_from_spec
+
+#: alarm ids; their names are `<stack>-<id>`, so `jada sync status` finds them by the prefix
+ALARM_PREFIX = "SheetSync"
+STALE_AFTER = Duration.minutes(90)
+TOKEN_AGE_WARN_DAYS = 6  # an OAuth app in Testing status issues refresh tokens that die after 7 days
+SCHEDULE_RETRY_ATTEMPTS = 2
+SYNC_TABLE_ACTIONS = ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
+
+OCCURRENCE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+KEEP_STATE = cloudwatch.TreatMissingData.IGNORE  # every run emits 0 or 1: no run, no change
+
+
+def runbook(stack: str, what: str, fix: str) -> str:
+    return f"{what}\n\nTo fix: {fix}\nCheck: jada sync status --stack {stack}\nRetry: jada sync now --stack {stack}"
 
 
 class SheetSync(Construct):
@@ -15,6 +41,191 @@ class SheetSync(Construct):
         self, scope: Construct, cid: str, *, config: StackConfig, alerting: Alerting, layers: SharedLayers
     ) -> None:
         super().__init__(scope, cid)
+        stack = Stack.of(self).stack_name
+        self.secret = secretsmanager.Secret(
+            self,
+            "GoogleToken",
+            description="Google OAuth authorized-user JSON for the port sheet sync; set by `jada auth google`",
+            # a placeholder, not a secret: the sync reports `not_configured` until the command stores a token
+            secret_string_value=SecretValue.unsafe_plain_text("{}"),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        Validations.of(self.secret).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="A Google OAuth refresh token cannot be rotated by a Lambda: only a person's consent "
+                "renews it (`jada auth google`); the TokenAgeDays alarm says when that is due.",
+            )
+        )
+        self.table = table_from_spec(self, "SheetTable", schema.SHEET)
+        self.function = python_function(
+            self,
+            "SyncFunction",
+            folder="sheet_sync",
+            layers=layers,
+            with_dependencies=True,
+            timeout=Duration.minutes(2),
+            memory_size=512,
+            description="Mirrors the port sheet into DynamoDB with a monitored Google OAuth token",
+            environment={
+                "SPREADSHEET_ID": config.spreadsheet_id,
+                "SHEET_RANGE": config.sheet_range,
+                "SHEET_KEY_COLUMN": config.sheet_key_column,
+                "GOOGLE_APP_TESTING": "true" if config.google_app_testing else "false",
+                "GOOGLE_TOKEN_SECRET_ID": self.secret.secret_arn,
+                "SHEET_TABLE": self.table.table_name,
+            },
+        )
+        self.secret.grant_read(self.function)
+        # exactly what jada.sheets.store does: query rows and runs, batch-put rows, tombstone, record runs
+        self.table.grant(self.function, *SYNC_TABLE_ACTIONS)
+        self._acknowledge_role(self.function)
+        self.dead_letters = self._schedule(config)
+        self.alarms = self._alarms(alerting, stack, config)
+
+    def _acknowledge_role(self, function: lambda_.Function) -> None:
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                reason="The managed policy only lets the function write its own CloudWatch Logs.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions-L1",
+                reason="Pinned to python3.13 like the Powertools public layer and the dependency layer built "
+                "for it; the runtime moves with them.",
+            ),
+        )
+
+    def _schedule(self, config: StackConfig) -> sqs.Queue:
+        dead_letters = sqs.Queue(
+            self,
+            "ScheduleDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        Validations.of(dead_letters).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is itself the dead-letter queue of the sync schedule's target.",
+            )
+        )
+        role = iam.Role(
+            self,
+            "ScheduleRole",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+            description="Lets the sync schedule invoke the sync function and dead-letter failed invocations",
+        )
+        scheduler.Schedule(
+            self,
+            "SyncSchedule",
+            description="Runs the port sheet sync",
+            schedule=scheduler.ScheduleExpression.rate(rate_duration(config.sync_rate)),
+            target=targets.LambdaInvoke(
+                self.function,
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {"scheduled_time": scheduler.ContextAttribute.scheduled_time}
+                ),
+                retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
+                max_event_age=Duration.minutes(15),
+                dead_letter_queue=dead_letters,
+                role=role,
+            ),
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self._cfn_function())}.Arn>:*]",
+                reason="lambda:InvokeFunction on the sync function's ARN and its versions (:*), nothing else.",
+            )
+        )
+        return dead_letters
+
+    def _cfn_function(self) -> lambda_.CfnFunction:
+        cfn = self.function.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        return cfn
+
+    def _alarms(self, alerting: Alerting, stack: str, config: StackConfig) -> list[cloudwatch.Alarm]:
+        stale_after = int(max(STALE_AFTER.to_minutes(), 3 * rate_duration(config.sync_rate).to_minutes()))
+        reauth = f"jada auth google --client-secrets client_secret.json --stack {stack}"
+        return [
+            alerting.alarm(
+                f"{ALARM_PREFIX}TokenError",
+                metric=jada_metric(M.SYNC_TOKEN_ERROR, period=Duration.minutes(5)),
+                comparison=OCCURRENCE,
+                treat_missing_data=KEEP_STATE,
+                description=runbook(
+                    stack,
+                    "The Google OAuth token of the port sheet sync was refused (expired or revoked: "
+                    "invalid_grant / invalid_rapt). The sheet is no longer mirrored; rows are kept as they were.",
+                    f"re-authenticate: {reauth} (add --testing-app if the OAuth app is in Testing status)",
+                ),
+            ),
+            alerting.alarm(
+                f"{ALARM_PREFIX}Stale",
+                metric=jada_metric(M.SYNC_OK, period=Duration.minutes(stale_after)),
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+                description=runbook(
+                    stack,
+                    f"No successful port sheet sync for {stale_after} minutes: the token, Google, the schedule "
+                    "or the function is failing (or no token was ever stored). Downstream data is going stale.",
+                    f"read the last runs' error codes in `jada sync status`; a token error needs {reauth}; "
+                    "a config error needs the spreadsheetId / sheetRange context or sheet sharing fixed.",
+                ),
+            ),
+            alerting.alarm(
+                f"{ALARM_PREFIX}TokenExpiring",
+                metric=jada_metric(M.TOKEN_AGE_DAYS, statistic="Maximum", period=Duration.hours(1)),
+                threshold=TOKEN_AGE_WARN_DAYS,
+                comparison=OCCURRENCE,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                description=runbook(
+                    stack,
+                    f"The Google token is {TOKEN_AGE_WARN_DAYS}+ days old and its OAuth app is in Testing status, "
+                    "whose refresh tokens die after 7 days: the sync will fail within a day.",
+                    f"re-authenticate now: {reauth} --testing-app; for good, publish the OAuth app "
+                    "(Production status), then re-authenticate without --testing-app.",
+                ),
+            ),
+            alerting.alarm(
+                f"{ALARM_PREFIX}ConfigError",
+                metric=jada_metric(M.SYNC_CONFIG_ERROR, period=Duration.minutes(5)),
+                comparison=OCCURRENCE,
+                treat_missing_data=KEEP_STATE,
+                description=runbook(
+                    stack,
+                    "The port sheet sync is misconfigured: the OAuth client is invalid (invalid_client), the "
+                    "account has no access to the sheet (403), the sheet or range does not exist (404/400), "
+                    "or the key column is missing from the header row.",
+                    "see the error code in `jada sync status`; share the sheet with the account, fix the "
+                    f"spreadsheetId / sheetRange / sheetKeyColumn context and redeploy, or {reauth} with the "
+                    "right client secrets.",
+                ),
+            ),
+            alerting.alarm(
+                f"{ALARM_PREFIX}Suspicious",
+                metric=jada_metric(M.SYNC_SUSPICIOUS, period=Duration.minutes(5)),
+                comparison=OCCURRENCE,
+                treat_missing_data=KEEP_STATE,
+                description=runbook(
+                    stack,
+                    "The port sheet read back empty or with far fewer rows than are stored. Nothing was "
+                    "tombstoned: the stored rows are kept until a normal read.",
+                    "check the sheet (deleted rows? a renamed tab? a changed range?); once it is right the next "
+                    "sync clears this alarm.",
+                ),
+            ),
+        ]
 
     def outputs(self) -> dict[str, str]:
-        return {}
+        return {
+            "SheetTableName": self.table.table_name,
+            "GoogleTokenSecretArn": self.secret.secret_arn,
+            "SyncFunctionName": self.function.function_name,
+        }

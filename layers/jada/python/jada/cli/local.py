@@ -1,12 +1,70 @@
-"""`jada local` commands. (Being built.)"""
+"""`jada local run` and `jada demo`: the app offline on a simulated clock (see jada.local)."""
 
 from __future__ import annotations
 
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True)
+DEMO_REPORT = Path("reports/demo-report.json")
 
 
-def demo() -> None:
-    typer.echo("jada demo is not built yet (issue 6).")
-    raise typer.Exit(1)
+@app.callback()
+def local() -> None:
+    """Run the synthesized app offline: moto, the real handlers, a simulated clock."""
+
+
+@app.command("run")
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON (format: the local cloud, design.md).")],
+    report: Annotated[Path | None, typer.Option("--report", help="Where to write the report JSON.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print the summary only.")] = False,
+) -> None:
+    """Run SCENARIO offline and write its report."""
+    _run(scenario, report or Path("reports") / f"{scenario.stem}-report.json", quiet=quiet)
+
+
+def demo(
+    report: Annotated[Path, typer.Option("--report", help="Where to write the report JSON.")] = DEMO_REPORT,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print the summary only.")] = False,
+) -> None:
+    """Run the bundled demo scenario offline (no network) and print its timeline."""
+    bundled = resources.files("jada.local").joinpath("data/demo.json")
+    with resources.as_file(bundled) as path:
+        _run(path, report, quiet=quiet)
+
+
+def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
+    from jada.local.cloud import run as run_local
+    from jada.local.engine import LocalCloudError
+    from jada.local.report import write_report
+    from jada.local.scenario import ScenarioError, load_scenario
+    from jada.local.timeline import print_summary, print_timeline
+
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        err.print(f"[red]{path}: {exc}[/]")
+        raise typer.Exit(2) from None
+    window = f"{scenario.start:%Y-%m-%d %H:%M} to {scenario.end:%Y-%m-%d %H:%M} UTC"
+    console.print(f"[bold]jada local[/]: {path.name}, {window}")
+    started = time.perf_counter()
+    try:
+        result = run_local(scenario)
+    except LocalCloudError as exc:
+        err.print(f"[red]the local run stopped: {exc}[/]")
+        raise typer.Exit(1) from None
+    if not quiet:
+        print_timeline(console, result.timeline)
+    print_summary(console, result.report)
+    written = write_report(result.report, report_path)
+    logs = written.with_suffix(".log")
+    logs.write_text(result.logs, encoding="utf-8")
+    console.print(f"Report: {written}  Handler logs: {logs}  ({time.perf_counter() - started:.1f} s)")

@@ -71,7 +71,10 @@ class CheckpointStore:
         }
         written = len(body)
         if len(body) > OFFLOAD_BYTES:
-            s3_key = f"checkpoints/{record.task_id}/{key.replace('#', '/')}.json"
+            # Content-addressed: a conflicting second writer can never overwrite the object the
+            # stored item points to. The object is written before the item, so a crash between
+            # the two leaves an orphan (expired by the bucket's lifecycle), never a dangling pointer.
+            s3_key = f"checkpoints/{record.task_id}/{key.replace('#', '/')}-{digest[:16]}.json"
             self.s3.put_object(Bucket=self.bucket, Key=s3_key, Body=body, ContentType="application/json")
             item["s3_key"] = s3_key
             written = len(s3_key) + len(body)
@@ -82,7 +85,9 @@ class CheckpointStore:
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            existing = self.table.get_item(Key={"task_id": record.task_id, "turn_key": key})["Item"]
+            existing = self.table.get_item(
+                Key={"task_id": record.task_id, "turn_key": key}, ConsistentRead=True
+            )["Item"]
             if existing.get("sha256") != digest:
                 raise CheckpointConflict(
                     f"turn {record.turn} of session {record.session} of task {record.task_id} "
@@ -91,8 +96,17 @@ class CheckpointStore:
                 ) from exc
         return written
 
-    def load_session(self, task_id: str, session: int) -> list[TurnRecord]:
-        return self._load(task_id, Key("turn_key").begins_with(f"s{session:04d}#"))
+    def load_session(self, task_id: str, session: int, expected_turns: int | None = None) -> list[TurnRecord]:
+        """A session's turns in order. With `expected_turns` (the count the caller's state says
+        ran), fewer stored turns raise CheckpointMissing: a lost last turn is not a gap."""
+        records = self._load(task_id, Key("turn_key").begins_with(f"s{session:04d}#"))
+        if expected_turns is not None and len(records) < expected_turns:
+            raise CheckpointMissing(
+                f"task {task_id} session {session}: {expected_turns} turns ran but "
+                f"{len(records)} are stored",
+                task_id=task_id,
+            )
+        return records
 
     def load_task(self, task_id: str) -> list[TurnRecord]:
         """Every stored turn of a task, all sessions, in order."""

@@ -92,14 +92,15 @@ class CounterStore:
         return int(item["used"]) if item else 0
 
     # --- concurrency cap --------------------------------------------------------------------
-    def take_slot(self, holder: str, now: datetime, limit: int, stale_after: timedelta) -> None:
+    def take_slot(self, holder: str, now: datetime, limit: int, stale_after: timedelta) -> bool:
         """Hold one of `limit` concurrent-session slots. Slots older than `stale_after` (a session
-        that died without releasing) are reclaimed. Optimistic concurrency on a version number."""
+        that died without releasing) are reclaimed. Optimistic concurrency on a version number.
+        Returns False, changing nothing, when `holder` already holds a live slot (a racing poll)."""
         for _ in range(20):
             item = from_item(self.table.get_item(Key={"pk": SLOTS_KEY}, ConsistentRead=True).get("Item") or {})
-            holders: dict[str, int] = {
-                k: v for k, v in item.get("holders", {}).items() if v > epoch(now) or k == holder
-            }
+            holders: dict[str, int] = {k: v for k, v in item.get("holders", {}).items() if v > epoch(now)}
+            if holder in holders:
+                return False
             if holder not in holders and len(holders) >= limit:
                 raise QuotaExhausted(
                     f"{len(holders)} sessions are running; the cap is {limit}", cap=limit
@@ -112,7 +113,7 @@ class CounterStore:
                     ConditionExpression="attribute_not_exists(pk) OR version = :v",
                     ExpressionAttributeValues={":v": version},
                 )
-                return
+                return True
             except ClientError as exc:
                 if not is_condition_failure(exc):
                     raise

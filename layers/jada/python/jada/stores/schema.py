@@ -50,3 +50,5 @@ TASKS = TableSpec(
 )
 COUNTERS = TableSpec(pk="pk")
 CHECKPOINTS = TableSpec(pk="task_id", sk="turn_key")
+#: the mirrored port sheet: rows (pk "row", sk = key), sync runs (pk "sync", sk "run#<time>")
+SHEET = TableSpec(pk="pk", sk="sk")

@@ -167,6 +167,7 @@ class TaskStore:
         set_fields: dict[str, Any] | None = None,
         remove_fields: tuple[str, ...] = (),
         session: SessionRecord | None = None,
+        condition: str | None = None,
     ) -> Task:
         """Move a task to `target` if the lifecycle allows it from its current status.
 
@@ -208,7 +209,7 @@ class TaskStore:
             expression += " REMOVE " + ", ".join(dict.fromkeys(removes))
         condition = "attribute_exists(task_id) AND #status IN (" + ", ".join(
             f":from{i}" for i in range(len(allowed))
-        ) + ")"
+        ) + ")" + (f" AND {condition}" if condition else "")
         try:
             result = self.table.update_item(
                 Key={"task_id": task_id},
@@ -233,33 +234,55 @@ class TaskStore:
 
     def claim(self, task: Task, *, session: SessionRecord, now: datetime) -> Task:
         """Take a runnable task for a new session (pending/suspended -> running)."""
-        return self.transition(task.task_id, TaskStatus.RUNNING, now=now, session=session)
+        # a racing poll that already claimed this session number must not be overwritten
+        return self.transition(
+            task.task_id, TaskStatus.RUNNING, now=now, session=session,
+            condition="attribute_not_exists(sessions.#sn)",
+        )  # fmt: skip
 
     def release_claim(self, task: Task, *, session_number: int, now: datetime) -> Task:
         """Undo a claim whose execution never started: back to the status it had, session record dropped."""
         back = task.status if task.status in RUNNABLE else TaskStatus.PENDING
-        self.table.update_item(
-            Key={"task_id": task.task_id},
-            UpdateExpression="SET #status = :back, queue = :queue, ready_at = :ready, updated_at = :now "
-            "REMOVE sessions.#sn",
-            ConditionExpression="#status = :running",
-            ExpressionAttributeNames={"#status": "status", "#sn": str(session_number)},
-            ExpressionAttributeValues={
-                ":back": back.value,
-                ":queue": RUNNABLE_QUEUE,
-                ":ready": task.ready_at,
-                ":now": iso(now),
-                ":running": TaskStatus.RUNNING.value,
-            },
-        )
-        return self.get(task.task_id)
+        try:
+            result = self.table.update_item(
+                Key={"task_id": task.task_id},
+                UpdateExpression="SET #status = :back, queue = :queue, ready_at = :ready, updated_at = :now, "
+                "#version = #version + :one REMOVE sessions.#sn",
+                # only this claim: the task is running *that* session (not a later one, not finished)
+                ConditionExpression="attribute_exists(task_id) AND #status = :running "
+                "AND attribute_exists(sessions.#sn)",
+                ExpressionAttributeNames={"#status": "status", "#sn": str(session_number), "#version": "version"},
+                ExpressionAttributeValues={
+                    ":back": back.value,
+                    ":queue": RUNNABLE_QUEUE,
+                    ":ready": task.ready_at,
+                    ":now": iso(now),
+                    ":running": TaskStatus.RUNNING.value,
+                    ":one": 1,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            current = self.get(task.task_id)  # raises TaskNotFound
+            raise IllegalTransition(
+                f"task {task.task_id} is {current.status} without a claim for session {session_number}; "
+                "nothing to release",
+                task_id=task.task_id,
+                current=current.status.value,
+            ) from exc
+        return Task.model_validate(from_item(result["Attributes"]))
 
     # --- fields that change while running ---------------------------------------------------
     def update_fields(self, task_id: str, *, now: datetime, **fields: Any) -> None:
+        """Set fields; a None value removes the field."""
         names = {f"#f{i}": k for i, k in enumerate(fields)}
-        values = {f":f{i}": to_item({"v": v})["v"] for i, v in enumerate(fields.values())}
-        sets = ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
-        self._update(task_id, f"SET {sets}, updated_at = :now", names, {**values, ":now": iso(now)})
+        values = {f":f{i}": to_item({"v": v})["v"] for i, v in enumerate(fields.values()) if v is not None}
+        sets = "".join(f"#f{i} = :f{i}, " for i in range(len(fields)) if f":f{i}" in values)
+        removes = ", ".join(f"#f{i}" for i, v in enumerate(fields.values()) if v is None)
+        expression = f"SET {sets}updated_at = :now" + (f" REMOVE {removes}" if removes else "")
+        self._update(task_id, expression, names, {**values, ":now": iso(now)})
 
     def set_handoff_note(self, task_id: str, note: str, *, now: datetime) -> None:
         self.update_fields(task_id, now=now, handoff_note=note)

@@ -1,0 +1,46 @@
+"""Wiring for the turn-batch Lambda: settings, stores and the model client from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jada.agent.client import build_client
+from jada.agent.turns import Agent, BatchResult, BatchState, run_batch
+from jada.settings import Resources, Settings
+from jada.stores.checkpoints import CheckpointStore
+from jada.stores.tasks import TaskStore
+from jada.telemetry import M
+
+
+def agent_from_env(remaining_s: Callable[[], float], environ: Mapping[str, str] | None = None) -> Agent:
+    settings = Settings.from_env(environ)
+    resources = Resources.from_env(environ)
+    resources.require("tasks_table", "checkpoints_table", "checkpoint_bucket")
+    return Agent(
+        tasks=TaskStore(resources.tasks_table),
+        checkpoints=CheckpointStore(
+            resources.checkpoints_table, resources.checkpoint_bucket, retention_days=settings.retention_days
+        ),
+        client=build_client(resources, environ),
+        settings=settings,
+        remaining_s=remaining_s,
+    )
+
+
+def run_batch_from_env(event: Mapping[str, Any], remaining_s: Callable[[], float]) -> BatchResult:
+    state = BatchState.model_validate(dict(event))
+    return run_batch(state, agent_from_env(remaining_s))
+
+
+def batch_metrics(result: BatchResult) -> dict[str, float]:
+    """Metric name -> value for one batch (all counts except the cost)."""
+    usage = result.usage
+    return {
+        M.TURNS: result.turns_run,
+        M.INPUT_TOKENS: usage.input_tokens,
+        M.OUTPUT_TOKENS: usage.output_tokens,
+        M.CACHE_WRITE_TOKENS: usage.cache_write_tokens,
+        M.CACHE_READ_TOKENS: usage.cache_read_tokens,
+        M.COST_USD: usage.cost_usd,
+    }

@@ -1,0 +1,289 @@
+"""The turn loop: one batch of a session's turns, from its checkpoint to a small status.
+
+A turn = one Messages API call, the tool calls it asks for, then a checkpoint of the messages
+it appended. The batch stops at `turns_per_batch`, when the Lambda's remaining time runs low,
+at the session's turn limit (or cost budget), or when the session ends. It never changes the
+task's status: the session-end function does, from the returned status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jada.agent import conversation, prompts
+from jada.agent.model_call import can_start_call, create_message
+from jada.agent.outcome import Ending, ending_of
+from jada.agent.pricing import usage_of
+from jada.agent.tools import Registry, ToolContext, ToolOutcome
+from jada.clock import iso, utcnow
+from jada.lifecycle import SessionOutcome
+from jada.models import SessionRecord, Task, TurnRecord, Usage
+from jada.settings import Settings
+from jada.stores.checkpoints import CheckpointStore
+from jada.stores.tasks import TaskStore
+from jada.telemetry import logger
+
+CONTINUE = "continue"
+
+
+class BatchState(BaseModel):
+    """The state machine's payload: ids and counters only."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task_id: str = Field(min_length=1)
+    session: int = Field(ge=1)
+    execution: str = ""
+    turns: int = 0
+
+
+class BatchResult(BaseModel):
+    state: BatchState
+    status: str
+    reason: str | None = None
+    #: turns of the session so far
+    turns: int
+    #: turns run by this batch
+    turns_run: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    checkpoint_bytes: list[int] = Field(default_factory=list)
+
+    def output(self) -> dict[str, Any]:
+        """The next state of the state machine (docs/architecture.md)."""
+        return {
+            "task_id": self.state.task_id,
+            "session": self.state.session,
+            "execution": self.state.execution,
+            "turns": self.turns,
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class Agent:
+    """What a batch needs, injected (production defaults for the clock and sleep)."""
+
+    tasks: TaskStore
+    checkpoints: CheckpointStore
+    client: Any
+    settings: Settings
+    remaining_s: Callable[[], float]
+    clock: Callable[[], datetime] = utcnow
+    sleep: Callable[[float], None] = time.sleep
+    registry: Registry = field(default_factory=Registry)
+
+
+def run_batch(state: BatchState, agent: Agent) -> BatchResult:
+    return _Batch(state, agent).run()
+
+
+class _Batch:
+    def __init__(self, state: BatchState, agent: Agent) -> None:
+        self.state = state
+        self.agent = agent
+        self.settings = agent.settings
+        self.tools = agent.registry.definitions()
+        self.log = logger()
+        self.usage = Usage()
+        self.written: list[int] = []
+        self.turns_run = 0
+        self.task: Task = agent.tasks.get(state.task_id)
+        self.records: list[TurnRecord] = agent.checkpoints.load_session(state.task_id, state.session)
+        self.messages = conversation.rebuild(self.records)
+
+    # --- the loop -------------------------------------------------------------------------------
+    def run(self) -> BatchResult:
+        self._clear_delivered_answer()
+        stop = self._stop_before_turn()
+        while stop is None:
+            record, ending = self._turn()
+            stop = self._stop_after_turn(record, ending)
+        return stop
+
+    def _stop_before_turn(self) -> BatchResult | None:
+        ending = ending_of(self.records)
+        if ending is not None:  # a retried batch after the session already ended
+            self._record_ending(ending)
+            return self._result(ending.outcome.value, ending.reason)
+        return self._limit_reached() or self._batch_done()
+
+    def _stop_after_turn(self, record: TurnRecord, ending: Ending | None) -> BatchResult | None:
+        if ending is not None:
+            self._record_ending(ending)
+            return self._result(ending.outcome.value, ending.reason)
+        return self._limit_reached() or self._batch_done()
+
+    def _limit_reached(self) -> BatchResult | None:
+        turns = len(self.records)
+        if turns >= self.settings.turns_per_session:
+            return self._result(SessionOutcome.TURN_LIMIT.value, f"turn limit reached ({turns} turns)")
+        budget = self.task.max_cost_usd
+        if budget is not None and self.task.usage.cost_usd >= budget:
+            spent = self.task.usage.cost_usd
+            return self._result(
+                SessionOutcome.TURN_LIMIT.value, f"cost budget reached (${spent:.4f} of ${budget})"
+            )
+        return None
+
+    def _batch_done(self) -> BatchResult | None:
+        if self.turns_run >= self.settings.turns_per_batch:
+            return self._result(CONTINUE)
+        if not can_start_call(self.agent.remaining_s()):
+            return self._result(CONTINUE, "Lambda time running out")
+        return None
+
+    def _result(self, status: str, reason: str | None = None) -> BatchResult:
+        return BatchResult(
+            state=self.state,
+            status=status,
+            reason=reason,
+            turns=len(self.records),
+            turns_run=self.turns_run,
+            usage=self.usage,
+            checkpoint_bytes=self.written,
+        )
+
+    # --- one turn -------------------------------------------------------------------------------
+    def _turn(self) -> tuple[TurnRecord, Ending | None]:
+        number = len(self.records) + 1
+        appended = [self._opening(number)] if number == 1 else []
+        request = prompts.build_request(self.settings.model, self.messages + appended, self.tools)
+        response = create_message(
+            self.agent.client, request, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
+        )
+        now = self.agent.clock()
+        usage = usage_of(self.settings.model, response.usage)
+        stop = response.stop_reason
+        if stop != conversation.CONTEXT_EXCEEDED:
+            content = [block.to_dict() for block in response.content] or [prompts.text_block("(no output)")]
+            appended.append({"role": "assistant", "content": content})
+            follow = self._follow_up(content, stop, number, now)
+            if follow:
+                appended.append({"role": "user", "content": follow})
+        record = TurnRecord(
+            task_id=self.task.task_id,
+            session=self.state.session,
+            turn=number,
+            messages=appended,
+            stop_reason=stop,
+            usage=usage,
+            created_at=iso(now),
+        )
+        self.written.append(self.agent.checkpoints.append(record, now))
+        self.records.append(record)
+        if stop == conversation.CONTEXT_EXCEEDED:
+            self.messages = conversation.rebuild(self.records)
+        else:
+            self.messages = self.messages + appended
+        self.turns_run += 1
+        self.usage = self.usage + usage
+        self._account(usage, now)
+        self._clear_delivered_answer()
+        self.log.info(
+            "turn done",
+            extra={"turn": number, "stop_reason": stop, "input_tokens": usage.input_tokens,
+                   "output_tokens": usage.output_tokens, "cost_usd": usage.cost_usd},
+        )  # fmt: skip
+        return record, ending_of(self.records)
+
+    def _follow_up(
+        self, content: list[dict[str, Any]], stop: str | None, number: int, now: datetime
+    ) -> list[dict[str, Any]]:
+        """The user message answering this reply: tool results, and notes from jada."""
+        calls = [b for b in content if b.get("type") == "tool_use"]
+        blocks: list[dict[str, Any]] = []
+        ends = False
+        if stop == "tool_use":
+            for call in calls:
+                outcome = self._run_tool(call, now)
+                ends = ends or outcome.ends_session is not None
+                blocks.append(_tool_result(call["id"], outcome))
+        elif stop == "max_tokens":
+            blocks += [_tool_result(c["id"], ToolOutcome(prompts.truncated_tool_call(), True)) for c in calls]
+            blocks.append(prompts.text_block(prompts.output_cut_off()))
+        if blocks and not ends and self._handoff_due(number + 1):
+            blocks.append(prompts.text_block(prompts.handoff_request(self._turns_left(number + 1))))
+        return blocks
+
+    def _run_tool(self, call: dict[str, Any], now: datetime) -> ToolOutcome:
+        ctx = ToolContext(task=self.task, tasks=self.agent.tasks, now=now, tool_use_id=call["id"])
+        outcome = self.agent.registry.run(ctx, call.get("name", ""), call.get("input"))
+        self.log.info("tool call", extra={"tool": call.get("name"), "is_error": outcome.is_error})
+        return outcome
+
+    # --- session start --------------------------------------------------------------------------
+    def _opening(self, number: int) -> dict[str, Any]:
+        task = self.task
+        if self.state.session > 1 or task.pending_answer:
+            earlier = [
+                r for r in self.agent.checkpoints.load_task(task.task_id) if r.session < self.state.session
+            ]
+            history = conversation.digest(_earlier_messages(earlier))
+            text = prompts.resumed_opening(task, history, task.pending_answer)
+        else:
+            text = prompts.opening(task)
+        blocks = [prompts.text_block(text)]
+        if self._handoff_due(number):
+            blocks.append(prompts.text_block(prompts.handoff_request(self._turns_left(number))))
+        return {"role": "user", "content": blocks}
+
+    def _handoff_due(self, number: int) -> bool:
+        """The model is asked for a handoff note once, from turn `turns_per_session - handoff_margin`."""
+        limit = self.settings.turns_per_session
+        if self.settings.handoff_margin == 0 or number > limit:
+            return False
+        if number < limit - self.settings.handoff_margin:
+            return False
+        return prompts.HANDOFF_MARK not in conversation.texts(self.messages)
+
+    def _turns_left(self, number: int) -> int:
+        return self.settings.turns_per_session - number + 1
+
+    # --- bookkeeping on the task ----------------------------------------------------------------
+    def _account(self, usage: Usage, now: datetime) -> None:
+        tasks, number = self.agent.tasks, self.state.session
+        session = self.task.sessions.get(str(number)) or SessionRecord(
+            number=number,
+            execution=self.state.execution or self.task.execution_name(number),
+            started_at=iso(now),
+        )
+        total = sum((r.usage for r in self.records), Usage())
+        session = session.model_copy(update={"turns": len(self.records), "usage": total})
+        tasks.update_session(self.task.task_id, session, now=now)
+        self.task = tasks.add_usage(self.task.task_id, usage, now=now)
+
+    def _record_ending(self, ending: Ending) -> None:
+        """Summary or blocked reason for endings no tool recorded (idempotent)."""
+        now = self.agent.clock()
+        if ending.summary is not None and self.task.summary != ending.summary:
+            self.agent.tasks.update_fields(self.task.task_id, now=now, summary=ending.summary)
+        if ending.outcome is SessionOutcome.BLOCKED and self.task.blocked_reason != ending.reason:
+            self.agent.tasks.update_fields(self.task.task_id, now=now, blocked_reason=ending.reason)
+
+    def _clear_delivered_answer(self) -> None:
+        """Once the session's first turn is stored, the operator's answer has reached the model."""
+        answer = self.task.pending_answer
+        if answer and self.records and answer in conversation.texts(self.records[0].messages):
+            self.agent.tasks.update_fields(self.task.task_id, now=self.agent.clock(), pending_answer=None)
+            self.task = self.task.model_copy(update={"pending_answer": None})
+
+
+def _tool_result(tool_use_id: str, outcome: ToolOutcome) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": outcome.content}
+    if outcome.is_error:
+        block["is_error"] = True
+    return block
+
+
+def _earlier_messages(records: list[TurnRecord]) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    for number in sorted({r.session for r in records}):
+        messages += conversation.rebuild(r for r in records if r.session == number)
+    return messages

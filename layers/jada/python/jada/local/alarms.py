@@ -1,0 +1,186 @@
+"""CloudWatch alarm evaluation on the simulated clock, for the alarms the template declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from jada.local.metrics import MetricStore, dims_of, statistic
+
+OK, ALARM, INSUFFICIENT = "OK", "ALARM", "INSUFFICIENT_DATA"
+_COMPARE = {
+    "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
+    "GreaterThanThreshold": lambda v, t: v > t,
+    "LessThanThreshold": lambda v, t: v < t,
+    "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+}
+
+
+@dataclass
+class MetricQuery:
+    namespace: str
+    name: str
+    dimensions: frozenset[tuple[str, str]]
+    stat: str
+    period: int
+
+
+@dataclass
+class StateChange:
+    alarm: AlarmState
+    old: str
+    new: str
+    reason: str
+    at: datetime
+
+
+@dataclass
+class AlarmState:
+    name: str
+    description: str
+    query: MetricQuery
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    threshold: float
+    comparison: str
+    missing: str
+    alarm_actions: list[str]
+    ok_actions: list[str]
+    state: str = INSUFFICIENT
+    history: list[StateChange] = field(default_factory=list)
+
+    @classmethod
+    def from_properties(cls, props: dict[str, Any]) -> AlarmState:
+        periods = int(props.get("EvaluationPeriods", 1))
+        return cls(
+            name=props["AlarmName"],
+            description=props.get("AlarmDescription", ""),
+            query=_query(props),
+            evaluation_periods=periods,
+            datapoints_to_alarm=int(props.get("DatapointsToAlarm", periods)),
+            threshold=float(props.get("Threshold", 0)),
+            comparison=props.get("ComparisonOperator", "GreaterThanOrEqualToThreshold"),
+            missing=props.get("TreatMissingData", "missing"),
+            alarm_actions=list(props.get("AlarmActions", [])),
+            ok_actions=list(props.get("OKActions", [])),
+        )
+
+    def evaluate(self, metrics: MetricStore, now: datetime) -> StateChange | None:
+        """One evaluation at `now` (every minute): the periods are the ones just before `now`."""
+        q = self.query
+        end = now
+        values: list[float | None] = []
+        for i in range(self.evaluation_periods, 0, -1):
+            start = end - timedelta(seconds=q.period * i)
+            samples = metrics.values(
+                q.namespace, q.name, q.dimensions, start, start + timedelta(seconds=q.period)
+            )
+            values.append(statistic(q.stat, samples) if samples else None)
+        new, reason = self._decide(values)
+        if new is None or new == self.state:
+            return None
+        change = StateChange(self, self.state, new, reason, now)
+        self.state = new
+        self.history.append(change)
+        return change
+
+    def _decide(self, values: list[float | None]) -> tuple[str | None, str]:
+        compare = _COMPARE[self.comparison]
+        present = [v for v in values if v is not None]
+        missing = len(values) - len(present)
+        if not present and self.missing in {"missing", "ignore"}:
+            if self.missing == "ignore":
+                return None, ""
+            return INSUFFICIENT, "Insufficient Data: no datapoints were received for the evaluation periods."
+        breaching = sum(1 for v in present if compare(v, self.threshold))
+        if self.missing == "breaching":
+            breaching += missing
+        shown = ", ".join("missing" if v is None else _num(v) for v in values)
+        op = _SYMBOL[self.comparison]
+        count = f"{breaching} out of the last {len(values)} datapoints"
+        if breaching >= self.datapoints_to_alarm:
+            return (
+                ALARM,
+                f"Threshold Crossed: {count} [{shown}] were {op} the threshold ({_num(self.threshold)}).",
+            )
+        return (
+            OK,
+            f"Threshold Crossed: {count} [{shown}] were {op} the threshold ({_num(self.threshold)}) "
+            f"(minimum {self.datapoints_to_alarm} datapoints for OK -> ALARM transition).",
+        )
+
+
+_SYMBOL = {
+    "GreaterThanOrEqualToThreshold": "greater than or equal to",
+    "GreaterThanThreshold": "greater than",
+    "LessThanThreshold": "less than",
+    "LessThanOrEqualToThreshold": "less than or equal to",
+}
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _query(props: dict[str, Any]) -> MetricQuery:
+    if "MetricName" in props:
+        return MetricQuery(
+            namespace=props.get("Namespace", ""),
+            name=props["MetricName"],
+            dimensions=dims_of(props.get("Dimensions")),
+            stat=props.get("Statistic") or props.get("ExtendedStatistic") or "Average",
+            period=int(props.get("Period", 60)),
+        )
+    # A Metrics list: the local cloud evaluates one MetricStat that returns data.
+    for item in props.get("Metrics", []):
+        stat = item.get("MetricStat")
+        if stat and item.get("ReturnData", True):
+            metric = stat["Metric"]
+            return MetricQuery(
+                namespace=metric.get("Namespace", ""),
+                name=metric["MetricName"],
+                dimensions=dims_of(metric.get("Dimensions")),
+                stat=stat.get("Stat", "Average"),
+                period=int(stat.get("Period", 60)),
+            )
+    raise ValueError(f"alarm {props.get('AlarmName')}: metric math is not supported by the local cloud")
+
+
+def notification(change: StateChange, region: str, account: str) -> tuple[str, str]:
+    """(subject, body) shaped like CloudWatch's alarm email."""
+    a = change.alarm
+    q = a.query
+    subject = f'{change.new}: "{a.name}" in {_region_name(region)}'
+    dims = ", ".join(f"[{k} = {v}]" for k, v in sorted(q.dimensions)) or "(none)"
+    body = "\n".join([
+        f'You are receiving this email because your Amazon CloudWatch Alarm "{a.name}" in the '
+        f"{_region_name(region)} region has entered the {change.new} state, because \"{change.reason}\" at "
+        f'"{change.at:%A %d %B, %Y %H:%M:%S} UTC".',
+        "",
+        "Alarm Details:",
+        f"- Name:                       {a.name}",
+        f"- Description:                {a.description}",
+        f"- State Change:               {change.old} -> {change.new}",
+        f"- Reason for State Change:    {change.reason}",
+        f"- Timestamp:                  {change.at:%A %d %B, %Y %H:%M:%S} UTC",
+        f"- AWS Account:                {account}",
+        "",
+        "Threshold:",
+        f"- The alarm is in the ALARM state when the metric is {_SYMBOL[a.comparison]} {_num(a.threshold)} "
+        f"for at least {a.datapoints_to_alarm} of the last {a.evaluation_periods} period(s) "
+        f"of {q.period} seconds.",
+        "",
+        "Monitored Metric:",
+        f"- MetricNamespace:            {q.namespace}",
+        f"- MetricName:                 {q.name}",
+        f"- Dimensions:                 {dims}",
+        f"- Period:                     {q.period} seconds",
+        f"- Statistic:                  {q.stat}",
+        f"- TreatMissingData:           {a.missing}",
+    ])  # fmt: skip
+    return subject, body
+
+
+def _region_name(region: str) -> str:
+    return {"us-east-1": "US East (N. Virginia)", "eu-west-1": "EU (Ireland)"}.get(region, region)

@@ -1,0 +1,208 @@
+"""`jada local run`: synthesize, provision in moto, run the event loop, write the report."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jada.clock import iso
+from jada.local.engine import Entry, EventLoop
+from jada.local.metrics import MetricStore
+from jada.local.provision import Deployment, provision
+from jada.local.report import sessions_by_day, task_entry
+from jada.local.scenario import Scenario
+from jada.local.simclock import MotoSleepPatch, SimClock
+from jada.local.synth import base_context, scenario_context, synthesize
+
+REGION = "us-east-1"
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+#: environment variables that point the handlers at real services instead of the offline stand-ins
+MODEL_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
+GOOGLE_VARS = ("GOOGLE_OAUTH_TOKEN_URI", "SHEETS_API_ENDPOINT")
+
+
+@dataclass
+class RunResult:
+    report: dict[str, Any]
+    timeline: list[Entry]
+    deployment: Deployment
+    #: what the handlers logged (Powertools JSON lines), kept out of the console
+    logs: str = ""
+
+
+@contextlib.contextmanager
+def _environ(values: Mapping[str, str | None]) -> Iterator[None]:
+    saved = dict(os.environ)
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _reset_caches() -> None:
+    """Cold starts: every run gets fresh handler modules, clients and secret caches."""
+    import sys
+
+    from aws_lambda_powertools.utilities import parameters
+
+    from jada import aws
+
+    for name in [m for m in sys.modules if m.startswith("_jada_lambda_")]:
+        del sys.modules[name]
+    parameters.clear_caches()
+    aws.reset()
+    with contextlib.suppress(ImportError):
+        from jada.agent import client
+
+        client.reset()
+
+
+def run(
+    scenario: Scenario, *, context: dict[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> RunResult:
+    """Run `scenario` offline. `context` replaces cdk.json's context (tests change settings)."""
+    ctx = scenario_context(scenario, base_context() if context is None else context)
+    return run_template(scenario, synthesize(ctx).template, environ=environ)
+
+
+def run_template(
+    scenario: Scenario, template: dict[str, Any], *, environ: Mapping[str, str] | None = None
+) -> RunResult:
+    """Provision `template` in moto and run the scenario's window on the simulated clock."""
+    env = dict(os.environ if environ is None else environ)
+    offline_model = not any(env.get(k) for k in MODEL_VARS)
+    offline_google = not any(env.get(k) for k in GOOGLE_VARS)
+    with contextlib.ExitStack() as stack:
+        overrides: dict[str, str | None] = {
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": None,
+            "AWS_PROFILE": None, "AWS_ENDPOINT_URL": None, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_DEV": None,
+        }  # fmt: skip
+        model = google = None
+        if offline_model:
+            from jada.local.model_server import ModelServer
+            from jada.local.scripted_model import respond
+
+            model = stack.enter_context(ModelServer(respond))
+            overrides.update({"ANTHROPIC_BASE_URL": model.base_url, "ANTHROPIC_API_KEY": None})
+        clock = SimClock(scenario.start)
+        if offline_google:
+            google = stack.enter_context(_google_fake(scenario, clock))
+            overrides.update(
+                {"GOOGLE_OAUTH_TOKEN_URI": google.token_uri, "SHEETS_API_ENDPOINT": google.sheets_endpoint}
+            )
+        stack.enter_context(_environ(overrides))
+        logs = io.StringIO()
+        stack.enter_context(contextlib.redirect_stdout(logs))
+        _reset_caches()
+        stack.callback(_reset_caches)
+        from moto import mock_aws
+
+        stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        clock.start()
+        stack.callback(clock.stop)
+        deployment = provision(template, REGION)
+        _fill_secrets(deployment, scenario, env)
+        runtime = stack.enter_context(_runtime(deployment, clock))
+        stack.enter_context(MotoSleepPatch(clock))
+        from jada.local.lambda_tap import LambdaTap
+
+        metrics: MetricStore = runtime.metrics_store
+        stack.enter_context(LambdaTap(clock, metrics))
+        loop = EventLoop(
+            scenario, deployment=deployment, clock=clock, metrics=metrics, runtime=runtime, google=google
+        )
+        try:
+            state = loop.run()
+        finally:
+            loop.stop_running()
+        report = _report(loop, scenario, offline_model, offline_google)
+        return RunResult(report, state.timeline, deployment, logs.getvalue())
+
+
+@contextlib.contextmanager
+def _google_fake(scenario: Scenario, clock: SimClock) -> Iterator[Any]:
+    from jada.local.google_server import GoogleFake
+
+    sync = scenario.sheet_sync
+    fake = GoogleFake(clock=lambda: clock.now, spreadsheet_id=sync.spreadsheet_id if sync else None)
+    if sync is not None and sync.revoke_at is not None:
+        fake.revoke_at(sync.revoke_at)
+    with fake:
+        yield fake
+
+
+@contextlib.contextmanager
+def _runtime(deployment: Deployment, clock: SimClock) -> Iterator[Any]:
+    from jada.local.moto_lambda import InProcessLambda
+
+    metrics = MetricStore()
+
+    def sink(_function: str, text: str) -> None:
+        metrics.feed(text, clock.now)
+
+    runtime = InProcessLambda(sink=sink, keep_invocations=True)
+    runtime.metrics_store = metrics  # type: ignore[attr-defined]
+    for fn in deployment.functions.values():
+        if fn.folder is not None:
+            module = fn.handler.rpartition(".")[0] or "handler"
+            runtime.register(fn.name, fn.folder / f"{module.replace('.', '/')}.py")
+    with runtime:
+        yield runtime
+
+
+def _fill_secrets(dep: Deployment, scenario: Scenario, env: Mapping[str, str]) -> None:
+    """The Google token from the scenario, the Anthropic key from the environment (never printed)."""
+    import boto3
+
+    sm = boto3.client("secretsmanager", region_name=dep.region)
+    wanted: dict[str, str] = {}
+    for fn in dep.functions.values():
+        google_id = fn.environment.get("GOOGLE_TOKEN_SECRET_ID")
+        if google_id and scenario.sheet_sync is not None:
+            token = scenario.sheet_sync.token
+            wanted[google_id] = json.dumps({
+                "type": "authorized_user", "client_id": token.client_id, "client_secret": token.client_secret,
+                "refresh_token": token.refresh_token, "token_uri": "https://oauth2.googleapis.com/token",
+            })  # fmt: skip
+        key_id = fn.environment.get("ANTHROPIC_SECRET_ID")
+        if key_id:
+            wanted[key_id] = json.dumps({"api_key": env.get("ANTHROPIC_API_KEY") or "local-no-key"})
+    for secret_id, value in wanted.items():
+        sm.put_secret_value(SecretId=secret_id, SecretString=value)
+
+
+def _report(loop: EventLoop, scenario: Scenario, offline_model: bool, offline_google: bool) -> dict[str, Any]:
+    tasks = []
+    if loop.has_tasks_table():
+        tasks = sorted(loop._tasks().list_all(limit=10_000), key=lambda t: (t.created_at, t.task_id))
+    return {
+        "scenario": {"start": iso(scenario.start), "end": iso(scenario.end)},
+        "tasks": [task_entry(t) for t in tasks],
+        "sessions_by_day": sessions_by_day(tasks),
+        "syncs": loop.state.syncs,
+        "sheet_rows": loop.sheet_rows(),
+        "emails": [e.to_dict() for e in loop.mailbox.emails],
+        "alarms": [
+            {
+                "name": a.name,
+                "state": a.state,
+                "changes": [{"at": iso(c.at), "from": c.old, "to": c.new} for c in a.history],
+            }
+            for a in loop.alarms
+        ],
+        "metrics": {k: v for k, v in sorted(loop.metrics.to_summary().items()) if not k.startswith("AWS/")},
+        "model": "offline scripted model" if offline_model else "Anthropic API (from the environment)",
+        "google": "offline Google stand-in" if offline_google else "Google endpoints from the environment",
+    }

@@ -1,0 +1,236 @@
+"""A loopback fake of the Anthropic Messages API, for tests and the local cloud.
+
+It serves `POST /v1/messages` and `POST /v1/messages/count_tokens` on 127.0.0.1 (a free port),
+hands each request body to a pluggable `responder(request) -> (status, headers, body)`, and
+records every request body. The helpers below build responses shaped like the real API's, valid
+under `Anthropic(..., _strict_response_validation=True)`.
+
+    with ModelServer(scripted(reply(tool_use("complete_task", {"summary": "done"})))) as server:
+        client = Anthropic(base_url=server.base_url, api_key="test")
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+Response = tuple[int, dict[str, str], dict[str, Any]]
+Responder = Callable[[dict[str, Any]], Response]
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+_ids = itertools.count(1)
+
+
+# --- response builders ------------------------------------------------------------------------
+def text(value: str) -> dict[str, Any]:
+    return {"type": "text", "text": value}
+
+
+def tool_use(name: str, tool_input: dict[str, Any], tool_use_id: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "tool_use",
+        "id": tool_use_id or f"toolu_{next(_ids):020d}",
+        "name": name,
+        "input": tool_input,
+    }
+
+
+def usage(
+    input_tokens: int = 100,
+    output_tokens: int = 20,
+    cache_creation_input_tokens: int = 0,
+    cache_read_input_tokens: int = 0,
+) -> dict[str, Any]:
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": cache_creation_input_tokens,
+        "cache_read_input_tokens": cache_read_input_tokens,
+    }
+
+
+def message(
+    content: Iterable[dict[str, Any]],
+    stop_reason: str | None = None,
+    *,
+    model: str = DEFAULT_MODEL,
+    usage_block: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A Messages API response body. `stop_reason` defaults to tool_use when a tool is called."""
+    blocks = list(content)
+    if stop_reason is None:
+        stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
+    return {
+        "id": f"msg_{next(_ids):020d}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": blocks,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": usage_block or usage(),
+    }
+
+
+def ok(body: dict[str, Any]) -> Response:
+    return 200, {}, body
+
+
+def reply(*blocks: dict[str, Any], stop_reason: str | None = None, **kwargs: Any) -> Response:
+    """A 200 response carrying these content blocks."""
+    return ok(message(blocks, stop_reason, **kwargs))
+
+
+def error(
+    status: int,
+    error_type: str,
+    msg: str,
+    *,
+    headers: dict[str, str] | None = None,
+    error_code: str | None = None,
+) -> Response:
+    err: dict[str, Any] = {"type": error_type, "message": msg}
+    if error_code:
+        err["details"] = {"error_code": error_code}
+    return status, dict(headers or {}), {"type": "error", "error": err}
+
+
+def rate_limited(retry_after: int | None = 1) -> Response:
+    headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
+    return error(
+        429, "rate_limit_error", "Number of request tokens has exceeded your rate limit.", headers=headers
+    )
+
+
+def spend_limit_reached() -> Response:
+    return error(
+        429,
+        "rate_limit_error",
+        "You have reached your specified API usage limits.",
+        error_code="enforced_spend_limit_reached",
+        headers={"x-should-retry": "false"},
+    )
+
+
+def overloaded() -> Response:
+    return error(529, "overloaded_error", "Overloaded")
+
+
+def server_error(status: int = 500) -> Response:
+    return error(status, "api_error", "Internal server error")
+
+
+def unauthorized() -> Response:
+    return error(401, "authentication_error", "invalid x-api-key")
+
+
+def bad_request(msg: str = "messages: roles must alternate") -> Response:
+    return error(400, "invalid_request_error", msg)
+
+
+# --- responders -------------------------------------------------------------------------------
+def scripted(*responses: Response | Responder) -> Responder:
+    """Answer requests in order with these responses (or responders); the last one repeats."""
+    queue = list(responses)
+    lock = threading.Lock()
+
+    def respond(request: dict[str, Any]) -> Response:
+        with lock:
+            item = queue.pop(0) if len(queue) > 1 else queue[0]
+        return item(request) if callable(item) else item
+
+    return respond
+
+
+def count_tokens(request: dict[str, Any]) -> int:
+    """A rough token count (4 characters a token), deterministic."""
+    sized = {k: request.get(k) for k in ("system", "tools", "messages")}
+    return max(1, len(json.dumps(sized, separators=(",", ":"))) // 4)
+
+
+# --- the server -------------------------------------------------------------------------------
+class ModelServer:
+    """A threaded HTTP server on 127.0.0.1 faking the Messages API."""
+
+    def __init__(self, responder: Responder | None = None) -> None:
+        self.responder: Responder = responder or scripted(reply(text("ok")))
+        #: every POST /v1/messages body, in arrival order
+        self.requests: list[dict[str, Any]] = []
+        #: the raw bytes of each of those bodies (for prefix comparisons)
+        self.raw_requests: list[bytes] = []
+        #: the headers of each of those requests
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the model server is not running")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Self:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    self._send(*bad_request("request body is not JSON"))
+                    return
+                path = self.path.split("?")[0]
+                if path == "/v1/messages/count_tokens":
+                    self._send(200, {}, {"input_tokens": count_tokens(body)})
+                elif path == "/v1/messages":
+                    with server._lock:
+                        server.requests.append(body)
+                        server.raw_requests.append(raw)
+                        server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                    self._send(*server.responder(body))
+                else:
+                    self._send(*error(404, "not_found_error", f"no route {path}"))
+
+            def _send(self, status: int, headers: dict[str, str], body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.send_header("request-id", f"req_{next(_ids):012d}")
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="model-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

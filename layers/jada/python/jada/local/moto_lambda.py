@@ -1,0 +1,226 @@
+"""Run Lambda functions created in moto in-process: the real handler code, no Docker.
+
+moto's `LambdaSimpleBackend` (config `{"lambda": {"use_docker": False}}`) never runs code. While an
+`InProcessLambda` is active, invoking a function (boto3 `lambda.invoke`, or a Step Functions Task)
+imports its handler file and calls it with the function's environment variables from moto, a
+Lambda-like context, and stdout captured (EMF metric lines) for an optional sink. An exception
+comes back as Lambda reports it: `{"errorType", "errorMessage"}` with `x-amz-function-error: Unhandled`.
+
+Which file runs: a registered path for the function name, else the function's own code zip from
+moto (extracted once per code digest), using its `Handler` setting (`module.function`).
+
+    with InProcessLambda(sink=lambda fn, text: ...) as runtime:
+        runtime.register("poll-fn", "functions/poll/handler.py")
+        boto3.client("lambda").invoke(FunctionName="poll-fn", Payload=b"{}")
+
+Environment variables are process-wide, so invocations run one at a time (a re-entrant lock) and
+the environment is restored afterwards. This patches a moto internal: moto is pinned (5.2.5).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+#: (function name, captured stdout) -> None
+Sink = Callable[[str, str], None]
+
+_LOCK = threading.RLock()
+
+
+@dataclass
+class LambdaContext:
+    """The fields of Lambda's context object that handlers and Powertools use."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline: float
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class Invocation:
+    """What one invocation did (kept on `InProcessLambda.invocations`)."""
+
+    function_name: str
+    event: Any
+    result: Any = None
+    error: dict[str, str] | None = None
+    stdout: str = ""
+
+
+def _load_module(path: Path) -> ModuleType:
+    """Import a handler file under a name unique to its path (two `handler.py` never clash)."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    name = f"_jada_lambda_{path.parent.name}_{path.stem}_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load a handler from {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+class InProcessLambda:
+    """Patch moto's simple Lambda backend so invocations run the real handlers in this process."""
+
+    def __init__(
+        self,
+        handlers: Mapping[str, str | Path] | None = None,
+        *,
+        sink: Sink | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        keep_invocations: bool = True,
+    ) -> None:
+        self.handlers: dict[str, Path] = {k: Path(v) for k, v in (handlers or {}).items()}
+        self.sink = sink
+        #: set on every invocation after the function's own variables (e.g. ANTHROPIC_BASE_URL)
+        self.extra_env: dict[str, str] = dict(extra_env or {})
+        self.keep_invocations = keep_invocations
+        self.invocations: list[Invocation] = []
+        self._saved: Any = None
+        self._code_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    # --- set-up ---------------------------------------------------------------------------------
+    def register(self, function_name: str, handler_file: str | Path) -> None:
+        """Run `handler_file`'s `handler` for the function of that name (or ARN)."""
+        self.handlers[function_name.rsplit(":function:", 1)[-1].split(":")[0]] = Path(handler_file)
+
+    def install(self) -> InProcessLambda:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        if self._saved is not None:
+            return self
+        runtime = self
+
+        def invoke(
+            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
+            return runtime._invoke(backend, function_name, qualifier, body, headers, response_headers)
+
+        self._saved = LambdaSimpleBackend.__dict__["invoke"]
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[assignment,method-assign]
+        return self
+
+    def uninstall(self) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        if self._saved is not None:
+            LambdaSimpleBackend.invoke = self._saved  # type: ignore[method-assign]
+            self._saved = None
+        if self._code_dir is not None:
+            self._code_dir.cleanup()
+            self._code_dir = None
+
+    def __enter__(self) -> InProcessLambda:
+        return self.install()
+
+    def __exit__(self, *exc: object) -> None:
+        self.uninstall()
+
+    # --- one invocation -------------------------------------------------------------------------
+    def _invoke(
+        self, backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
+        fn = backend.get_function(function_name, qualifier)
+        raw = body.decode() if isinstance(body, bytes) else (body or "")
+        event = json.loads(raw) if raw.strip() else {}
+        record = Invocation(fn.function_name, event)
+        with _LOCK:
+            handler = self._handler_for(fn)
+            context = LambdaContext(
+                function_name=fn.function_name,
+                memory_limit_in_mb=int(getattr(fn, "memory_size", 128) or 128),
+                invoked_function_arn=fn.function_arn,
+                aws_request_id=str(uuid.uuid4()),
+                deadline=time.monotonic() + float(getattr(fn, "timeout", 3) or 3),
+                log_group_name=f"/aws/lambda/{fn.function_name}",
+            )
+            env = {
+                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(context.memory_limit_in_mb),
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(getattr(fn, "timeout", 3)),
+                **(fn.environment_vars or {}),
+                **self.extra_env,
+            }
+            out = io.StringIO()
+            with _environment(env), contextlib.redirect_stdout(out):
+                try:
+                    record.result = handler(event, context)
+                except Exception as exc:
+                    record.error = {
+                        "errorType": type(exc).__name__,
+                        "errorMessage": str(exc),
+                        "stackTrace": traceback.format_exception(exc)[-3:],  # type: ignore[dict-item]
+                    }
+            record.stdout = out.getvalue()
+            if self.sink is not None and record.stdout:
+                self.sink(fn.function_name, record.stdout)
+            if self.keep_invocations:
+                self.invocations.append(record)
+        if record.error is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(record.error).encode()
+        return json.dumps(record.result).encode()
+
+    def _handler_for(self, fn: Any) -> Callable[[Any, Any], Any]:
+        module_name, _, attribute = (fn.handler or "handler.handler").rpartition(".")
+        path = self.handlers.get(fn.function_name) or self._extract_code(fn, module_name or "handler")
+        return getattr(_load_module(path), attribute)  # type: ignore[no-any-return]
+
+    def _extract_code(self, fn: Any, module_name: str) -> Path:
+        """The function's own deployment package, unpacked once per code digest."""
+        code: bytes | None = getattr(fn, "code_bytes", None)
+        if not code:
+            raise LookupError(f"function {fn.function_name} has no code and no registered handler")
+        if self._code_dir is None:
+            self._code_dir = tempfile.TemporaryDirectory(prefix="jada-lambda-")
+        target = Path(self._code_dir.name) / hashlib.sha256(code).hexdigest()[:16]
+        if not target.is_dir():
+            with zipfile.ZipFile(io.BytesIO(code)) as archive:
+                archive.extractall(target)  # noqa: S202 - our own packages, written by provisioning
+        path = target / (module_name.replace(".", "/") + ".py")
+        if not path.is_file():
+            raise LookupError(f"function {fn.function_name}: its package has no {path.name}")
+        return path

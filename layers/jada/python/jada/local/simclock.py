@@ -1,0 +1,141 @@
+"""The simulated clock: time-machine moves the whole process's time; nothing sleeps for real.
+
+A thread that must wait (a Wait state, a retry interval) calls `sleep`: it registers its wake-up
+time and blocks. The event loop moves the clock forward once every execution is finished or
+blocked, and releases the sleepers that are due.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import time_machine
+
+
+@dataclass(order=True)
+class _Sleeper:
+    wake: datetime
+    seq: int
+    event: threading.Event = field(compare=False, default_factory=threading.Event)
+
+
+class SimClock:
+    def __init__(self, start: datetime) -> None:
+        self._now = start.astimezone(UTC)
+        self._travel = time_machine.travel(self._now, tick=False)
+        self._traveller: Any = None
+        self._lock = threading.Condition()
+        self._sleepers: list[_Sleeper] = []
+        self._seq = 0
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def start(self) -> SimClock:
+        self._traveller = self._travel.start()
+        return self
+
+    def stop(self) -> None:
+        self.release_all()
+        self._travel.stop()
+
+    def release_all(self) -> None:
+        """Wake every sleeper (at the end of a run, so stranded threads can finish)."""
+        with self._lock:
+            sleepers, self._sleepers = self._sleepers, []
+        for sleeper in sleepers:
+            sleeper.event.set()
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    # --- called by waiting threads ----------------------------------------------------------
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if threading.current_thread() is threading.main_thread():
+            # The loop itself never waits: nothing else runs while it would.
+            self.advance_to(self._now + timedelta(seconds=seconds))
+            return
+        with self._lock:
+            self._seq += 1
+            sleeper = _Sleeper(self._now + timedelta(seconds=seconds), self._seq)
+            self._sleepers.append(sleeper)
+            self._lock.notify_all()
+        sleeper.event.wait()
+
+    # --- called by the loop -----------------------------------------------------------------
+    @property
+    def blocked(self) -> int:
+        with self._lock:
+            return len(self._sleepers)
+
+    def next_wake(self) -> datetime | None:
+        with self._lock:
+            return min((s.wake for s in self._sleepers), default=None)
+
+    def advance_to(self, moment: datetime) -> None:
+        if moment > self._now:
+            self._now = moment
+            self._traveller.move_to(moment)
+
+    def release_due(self) -> int:
+        with self._lock:
+            due = [s for s in self._sleepers if s.wake <= self._now]
+            self._sleepers = [s for s in self._sleepers if s.wake > self._now]
+        for sleeper in sorted(due):
+            sleeper.event.set()
+        return len(due)
+
+    def wait_for_change(self, timeout: float = 0.002) -> None:
+        """Let worker threads run for a moment (real time)."""
+        with self._lock:
+            self._lock.wait(timeout)
+
+
+class _TimeProxy:
+    """Stands in for the `time` module where moto sleeps: sleeps go to the simulated clock."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self._clock = clock
+
+    def sleep(self, seconds: float) -> None:
+        self._clock.sleep(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+class MotoSleepPatch:
+    """Wait states and Retry intervals of moto's Step Functions engine use the simulated clock."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> MotoSleepPatch:
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+        from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+        clock = self.clock
+
+        def _wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
+            if wait_seconds > 0 and env.is_running():
+                clock.sleep(wait_seconds)
+
+        cls = wait_function.WaitFunction
+        self._saved = [
+            (cls, "_wait_interval", cls.__dict__["_wait_interval"]),
+            (retrier_decl, "time", retrier_decl.time),
+        ]
+        cls._wait_interval = _wait_interval  # type: ignore[method-assign,assignment]
+        retrier_decl.time = _TimeProxy(clock)  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, value in reversed(self._saved):
+            setattr(owner, name, value)
+        self._saved = []

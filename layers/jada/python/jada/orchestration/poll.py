@@ -1,0 +1,124 @@
+"""The poll: start one Step Functions execution per runnable task, within the quota and the cap.
+
+Per task: take a concurrency slot (keyed by the execution name), take a session from the UTC day's quota, claim the task
+(conditional write), start the execution `<task-id>-s<n>`. A failed start gives everything back.
+When nothing is runnable the poll costs exactly one DynamoDB Query.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from jada.clock import iso
+from jada.errors import IllegalTransition, QuotaExhausted, TaskNotFound
+from jada.models import SessionRecord, Task
+from jada.settings import Settings
+from jada.stores.counters import CounterStore
+from jada.stores.tasks import TaskStore
+from jada.telemetry import M, logger
+
+
+@dataclass
+class PollResult:
+    runnable: int = 0
+    started: list[str] = field(default_factory=list)
+    #: executions whose start found the name already taken (started before: not a second session)
+    already_started: list[str] = field(default_factory=list)
+    #: "quota" or "cap" when the poll stopped early; tasks left stay queued
+    stopped_by: str | None = None
+
+    def metrics(self) -> dict[str, float]:
+        values: dict[str, float] = {M.POLL_HEARTBEAT: 1, M.SESSIONS_STARTED: len(self.started)}
+        if self.stopped_by == "quota":
+            values[M.QUOTA_EXHAUSTED] = 1
+        if self.stopped_by == "cap":
+            values[M.CONCURRENCY_CAPPED] = 1
+        return values
+
+
+def execution_input(task_id: str, session: int, execution: str) -> dict[str, Any]:
+    """The state machine's input (docs/architecture.md): ids and counters only."""
+    return {"task_id": task_id, "session": session, "execution": execution, "turns": 0}
+
+
+@dataclass
+class Poller:
+    tasks: TaskStore
+    counters: CounterStore
+    sfn: Any
+    state_machine_arn: str
+    settings: Settings
+
+    def run(self, now: datetime) -> PollResult:
+        result = PollResult()
+        candidates = self.tasks.runnable(now)
+        result.runnable = len(candidates)
+        for task in candidates:
+            try:
+                self._start_one(task, now, result)
+            except QuotaExhausted as exc:
+                result.stopped_by = "quota" if "day" in exc.details else "cap"
+                logger().info("poll stopped: %s", exc.message)
+                break
+        return result
+
+    def _start_one(self, task: Task, now: datetime, result: PollResult) -> None:
+        number = task.session_count + 1
+        execution = task.execution_name(number)
+        stale_after = timedelta(seconds=self.settings.session_timeout_seconds)
+        # the slot, keyed by the execution name, is the first arbiter: a racing poll skips the task
+        if not self.counters.take_slot(execution, now, self.settings.max_concurrent_sessions, stale_after):
+            return
+        try:
+            self.counters.take_session(now, self.settings.sessions_per_day)
+        except QuotaExhausted:
+            self.counters.release_slot(execution)
+            raise
+        record = SessionRecord(number=number, execution=execution, started_at=iso(now))
+        try:
+            self.tasks.claim(task, session=record, now=now)
+        except (IllegalTransition, TaskNotFound):
+            # cancelled meanwhile, or a poll with a fresher view ran it: give both back
+            self.counters.give_back_session(now)
+            self.counters.release_slot(execution)
+            return
+        try:
+            self.sfn.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=execution,
+                input=json.dumps(execution_input(task.task_id, number, execution)),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+                result.already_started.append(execution)
+                return
+            self._give_back(task, number, now)
+            logger().exception("could not start %s; quota, slot and claim given back", execution)
+            return
+        except Exception:
+            self._give_back(task, number, now)
+            raise
+        result.started.append(execution)
+        logger().info("started %s", execution, extra={"task_id": task.task_id})
+
+    def _give_back(self, task: Task, number: int, now: datetime) -> None:
+        self.tasks.release_claim(task, session_number=number, now=now)
+        self.counters.give_back_session(now)
+        self.counters.release_slot(task.execution_name(number))
+
+
+def poll(
+    now: datetime,
+    *,
+    tasks: TaskStore,
+    counters: CounterStore,
+    sfn: Any,
+    state_machine_arn: str,
+    settings: Settings,
+) -> PollResult:
+    return Poller(tasks, counters, sfn, state_machine_arn, settings).run(now)

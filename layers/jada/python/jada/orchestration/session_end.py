@@ -1,0 +1,209 @@
+"""The end of a session: close its record, move the task on, free the slot, tell the operator.
+
+Input is the last turn-batch output, or on the Catch path the same ids with `status: failed` and
+`error: {"Error", "Cause"}`. Safe to run twice for one execution (Step Functions retries).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from jada.clock import iso
+from jada.errors import IllegalTransition
+from jada.lifecycle import SessionOutcome, TaskStatus, status_after_session
+from jada.models import SessionRecord, Task
+from jada.settings import Settings
+from jada.stores.counters import CounterStore
+from jada.stores.tasks import TaskStore
+from jada.telemetry import M, logger
+
+MAX_REASON_CHARS = 1000
+
+OUTCOME_METRIC = {
+    SessionOutcome.COMPLETED: M.SESSION_COMPLETED,
+    SessionOutcome.TURN_LIMIT: M.SESSION_TURN_LIMIT,
+    SessionOutcome.BLOCKED: M.SESSION_BLOCKED,
+    SessionOutcome.FAILED: M.SESSION_FAILED,
+}
+STATUS_METRIC = {
+    TaskStatus.DONE: M.TASK_DONE,
+    TaskStatus.SUSPENDED: M.TASK_SUSPENDED,
+    TaskStatus.BLOCKED: M.TASK_BLOCKED,
+    TaskStatus.FAILED: M.TASK_FAILED,
+}
+
+
+class StepError(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    Error: str = "States.Unknown"
+    Cause: str | None = None
+
+
+class SessionEndEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    task_id: str
+    session: int
+    execution: str
+    turns: int = 0
+    status: str = "failed"
+    reason: str | None = None
+    error: StepError | None = None
+
+
+@dataclass
+class SessionEndResult:
+    task_id: str
+    execution: str
+    outcome: SessionOutcome
+    status: TaskStatus | None
+    reason: str | None
+    #: False when this execution had already been recorded (a retried invocation)
+    recorded: bool = True
+    notified: bool = False
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def output(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "execution": self.execution,
+            "outcome": self.outcome.value,
+            "status": self.status.value if self.status else None,
+            "reason": self.reason,
+        }
+
+
+def outcome_and_reason(event: SessionEndEvent) -> tuple[SessionOutcome, str | None]:
+    if event.error is not None:
+        return SessionOutcome.FAILED, _clip(f"{event.error.Error}: {_cause_message(event.error.Cause)}")
+    try:
+        outcome = SessionOutcome(event.status)
+    except ValueError:
+        return SessionOutcome.FAILED, f"unexpected batch status {event.status!r}"
+    return outcome, _clip(event.reason) if event.reason else None
+
+
+def _cause_message(cause: str | None) -> str:
+    """A Lambda error's Cause is JSON ({"errorType", "errorMessage", ...}): keep the message."""
+    if not cause:
+        return "no cause given"
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return str(parsed["errorMessage"])
+    return cause
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
+
+
+def end_session(
+    event: SessionEndEvent,
+    now: datetime,
+    *,
+    tasks: TaskStore,
+    counters: CounterStore,
+    sns: Any,
+    topic_arn: str,
+    settings: Settings,
+) -> SessionEndResult:
+    outcome, reason = outcome_and_reason(event)
+    task = tasks.get(event.task_id)
+    record = task.sessions.get(str(event.session)) or SessionRecord(
+        number=event.session, execution=event.execution, started_at=iso(now)
+    )
+    if record.ended_at is not None:  # a retry of an invocation that already recorded it
+        counters.release_slot(event.execution)
+        previous = record.outcome or outcome
+        return SessionEndResult(
+            event.task_id, event.execution, previous, task.status, record.reason, recorded=False
+        )
+    closed = record.model_copy(
+        update={"ended_at": iso(now), "turns": event.turns, "outcome": outcome, "reason": reason}
+    )
+    target, budget_reason = status_after_session(outcome, task.session_count, settings.max_sessions_per_task)
+    failure = budget_reason or reason
+    result = SessionEndResult(event.task_id, event.execution, outcome, target, failure)
+    result.metrics[OUTCOME_METRIC[outcome]] = 1
+
+    if task.status is not TaskStatus.RUNNING:
+        # not ours to move (an operator changed it): keep the record, free the slot
+        logger().warning("task %s is %s at session end; status left as is", task.task_id, task.status)
+        tasks.update_session(task.task_id, closed, now=now)
+        counters.release_slot(event.execution)
+        result.status = task.status
+        return result
+
+    fields: dict[str, Any] = {}
+    if target is TaskStatus.FAILED:
+        fields["failure_reason"] = failure or "session failed"
+    if target is TaskStatus.BLOCKED:
+        fields["blocked_reason"] = reason or task.blocked_reason or "no reason given"
+        # at least once: publish before the write that makes a retry a no-op
+        result.notified = notify_blocked(task, fields["blocked_reason"], sns=sns, topic_arn=topic_arn)
+    try:
+        tasks.transition(
+            task.task_id, target, now=now, expected=TaskStatus.RUNNING, ready_at=now,
+            set_fields=fields, session=closed,
+        )  # fmt: skip
+    except IllegalTransition:
+        logger().warning("task %s changed during session end; record kept", task.task_id)
+        tasks.update_session(task.task_id, closed, now=now)
+    counters.release_slot(event.execution)
+    result.metrics[STATUS_METRIC[target]] = 1
+    logger().info(
+        "session %s ended: %s -> task %s", event.execution, outcome.value, target.value,
+        extra={"task_id": task.task_id, "reason": failure},
+    )  # fmt: skip
+    return result
+
+
+def blocked_message(task: Task, reason: str) -> tuple[str, str]:
+    """Subject and body of the blocked-task email (subject filterable on `jada: task blocked`)."""
+    title = task.title if len(task.title) <= 60 else task.title[:59] + "…"
+    subject = f"jada: task blocked: {title}"
+    # SNS subjects: ASCII-ish, no line breaks, at most 100 characters
+    subject = " ".join(subject.split())[:100]
+    body = "\n".join(
+        [
+            f"The agent needs a human to continue task {task.task_id}.",
+            "",
+            f"Title: {task.title}",
+            f"Reason: {reason}",
+            "",
+            "Handoff note:",
+            task.handoff_note or "(none saved)",
+            "",
+            "Answer it (the agent resumes from its checkpoint with your answer):",
+            f'  jada tasks unblock {task.task_id} --answer "..."',
+            "or give the answer in a file:",
+            f"  jada tasks unblock {task.task_id} --answer-file answer.txt",
+            "",
+            f"Details: jada tasks show {task.task_id}",
+        ]
+    )
+    return subject, body
+
+
+def notify_blocked(task: Task, reason: str, *, sns: Any, topic_arn: str) -> bool:
+    if not topic_arn:
+        logger().warning("no ALERT_TOPIC_ARN: blocked task %s not emailed", task.task_id)
+        return False
+    subject, body = blocked_message(task, reason)
+    sns.publish(
+        TopicArn=topic_arn,
+        Subject=subject,
+        Message=body,
+        MessageAttributes={
+            "kind": {"DataType": "String", "StringValue": "task_blocked"},
+            "task_id": {"DataType": "String", "StringValue": task.task_id},
+        },
+    )
+    return True

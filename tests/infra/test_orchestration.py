@@ -1,0 +1,172 @@
+"""The synthesized orchestration: functions, roles, state machine, schedule, secret, alarms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from statelint.linter import Linter
+
+from jada.errors import FATAL_ERRORS, RETRYABLE_ERRORS
+from jada.telemetry import M, NAMESPACE
+from tests.infra.orchestration_template import function_id, only, resources, state_machine_definition, template
+
+
+@pytest.fixture(scope="module")
+def tpl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    # synthesizing runs cdk-nag: unacknowledged findings raise ValidationFailed here
+    return template(str(tmp_path_factory.mktemp("cdk")))
+
+
+@pytest.fixture(scope="module")
+def definition(tpl: dict[str, Any]) -> dict[str, Any]:
+    arns = {
+        function_id(tpl, f): f"arn:aws:lambda:us-east-1:123456789012:function:{f}"
+        for f in ("poll", "turn_batch", "session_end")
+    }
+    return state_machine_definition(tpl, arns)
+
+
+def fn(tpl: dict[str, Any], folder: str) -> dict[str, Any]:
+    return tpl["Resources"][function_id(tpl, folder)]["Properties"]
+
+
+def policy_statements(tpl: dict[str, Any], folder: str) -> list[dict[str, Any]]:
+    role = fn(tpl, folder)["Role"]["Fn::GetAtt"][0]
+    found: list[dict[str, Any]] = []
+    for policy in resources(tpl, "AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
+def actions(tpl: dict[str, Any], folder: str) -> set[str]:
+    result: set[str] = set()
+    for st in policy_statements(tpl, folder):
+        result |= set(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+    return result
+
+
+def test_definition_passes_statelint(definition: dict[str, Any]) -> None:
+    assert Linter.validate(definition) == []
+
+
+def test_states_read_clearly_and_loop_on_continue(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    assert definition["StartAt"] == "Run turn batch"
+    assert set(states) == {
+        "Run turn batch", "Batch status?", "End session", "Session ended", "Record session failure", "Session failed",
+    }  # fmt: skip
+    choice = states["Batch status?"]
+    assert choice["Choices"] == [{"Variable": "$.status", "StringEquals": "continue", "Next": "Run turn batch"}]
+    assert choice["Default"] == "End session"
+    # payloads stay small: only the Lambda's own payload is kept
+    assert states["Run turn batch"]["OutputPath"] == "$.Payload"
+
+
+def test_retry_backs_off_with_full_jitter_only_on_retryable_errors(definition: dict[str, Any]) -> None:
+    batch = definition["States"]["Run turn batch"]
+    [model] = [r for r in batch["Retry"] if "ModelRateLimited" in r["ErrorEquals"]]
+    assert sorted(model["ErrorEquals"]) == sorted(RETRYABLE_ERRORS)
+    assert model["JitterStrategy"] == "FULL" and model["BackoffRate"] == 2 and model["MaxDelaySeconds"] > 0
+    retried = {e for r in batch["Retry"] for e in r["ErrorEquals"]}
+    assert "Lambda.ServiceException" in retried and "Lambda.TooManyRequestsException" in retried
+    assert not retried & set(FATAL_ERRORS)
+    assert "States.ALL" not in retried
+    [catch] = batch["Catch"]
+    assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Record session failure"}
+    assert definition["States"]["Record session failure"]["Next"] == "Session failed"
+
+
+def test_state_machine_has_timeout_logging_and_tracing(tpl: dict[str, Any], definition: dict[str, Any]) -> None:
+    _, machine = only(tpl, "AWS::StepFunctions::StateMachine")
+    props = machine["Properties"]
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert definition["TimeoutSeconds"] == 3 * 3600
+
+
+def test_poll_goes_without_the_dependency_layer(tpl: dict[str, Any]) -> None:
+    assert len(fn(tpl, "poll")["Layers"]) == 2
+    assert len(fn(tpl, "session_end")["Layers"]) == 2
+    assert len(fn(tpl, "turn_batch")["Layers"]) == 3
+    assert fn(tpl, "turn_batch")["Timeout"] == 300 and fn(tpl, "turn_batch")["MemorySize"] == 512
+
+
+def test_function_environments(tpl: dict[str, Any]) -> None:
+    poll = fn(tpl, "poll")["Environment"]["Variables"]
+    assert {"TASKS_TABLE", "COUNTERS_TABLE", "STATE_MACHINE_ARN", "SESSIONS_PER_DAY", "MAX_CONCURRENT_SESSIONS"} <= set(
+        poll
+    )
+    assert "ANTHROPIC_SECRET_ID" in fn(tpl, "turn_batch")["Environment"]["Variables"]
+    assert "ALERT_TOPIC_ARN" in fn(tpl, "session_end")["Environment"]["Variables"]
+    assert "ANTHROPIC_SECRET_ID" not in poll
+
+
+def test_each_function_has_least_privilege(tpl: dict[str, Any]) -> None:
+    roles = {fn(tpl, f)["Role"]["Fn::GetAtt"][0] for f in ("poll", "turn_batch", "session_end")}
+    assert len(roles) == 3
+    assert "states:StartExecution" in actions(tpl, "poll")
+    assert not any(a.startswith("secretsmanager:") for a in actions(tpl, "poll"))
+    assert not any(a.startswith("s3:") for a in actions(tpl, "poll"))
+    assert "sns:Publish" in actions(tpl, "session_end")
+    assert "secretsmanager:GetSecretValue" in actions(tpl, "turn_batch")
+    assert not any(a.startswith("secretsmanager:") for a in actions(tpl, "session_end"))
+
+
+def test_anthropic_secret_has_no_key_in_the_template(tpl: dict[str, Any]) -> None:
+    _, secret = only(tpl, "AWS::SecretsManager::Secret", "OrchestrationAnthropic")
+    props = secret["Properties"]
+    assert "GenerateSecretString" not in props
+    assert json.loads(props["SecretString"]) == {"api_key": ""}
+    outputs = tpl["Outputs"]
+    assert {"StateMachineArn", "PollFunctionName", "AnthropicSecretArn"} <= set(outputs)
+
+
+def test_poll_schedule_carries_the_scheduled_time_and_a_dead_letter_queue(tpl: dict[str, Any]) -> None:
+    _, schedule = only(tpl, "AWS::Scheduler::Schedule", "OrchestrationPoll")
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "rate(1 minute)"
+    target = props["Target"]
+    assert json.loads(target["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+    assert target["Arn"] == {"Fn::GetAtt": [function_id(tpl, "poll"), "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    dlq_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    assert tpl["Resources"][dlq_id]["Properties"]["SqsManagedSseEnabled"] is True
+    tls = [
+        st for p in resources(tpl, "AWS::SQS::QueuePolicy").values()
+        if {"Ref": dlq_id} in p["Properties"]["Queues"]
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]  # fmt: skip
+    assert any(st["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(st) for st in tls)
+
+
+def alarms(tpl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        r["Properties"]["AlarmName"]["Fn::Join"][1][-1].lstrip("-")
+        if isinstance(r["Properties"]["AlarmName"], dict)
+        else r["Properties"]["AlarmName"]: r["Properties"]
+        for r in resources(tpl, "AWS::CloudWatch::Alarm").values()
+    }
+
+
+def test_alarms_watch_the_emitted_metrics_and_say_what_to_do(tpl: dict[str, Any]) -> None:
+    found = {name.removeprefix("Jada-"): props for name, props in alarms(tpl).items()}
+    for name, metric in (("TaskFailed", M.TASK_FAILED), ("ModelAuthFailed", M.MODEL_AUTH_FAILED),
+                         ("SpendLimitReached", M.SPEND_LIMIT_REACHED), ("PollHeartbeatMissing", M.POLL_HEARTBEAT)):  # fmt: skip
+        props = found[name]
+        assert (props["Namespace"], props["MetricName"]) == (NAMESPACE, metric)
+        assert props["Dimensions"] == [{"Name": "service", "Value": "jada"}]
+        assert "jada" in props["AlarmDescription"] or "console" in props["AlarmDescription"]
+        assert len(props["AlarmActions"]) == 1 and len(props["OKActions"]) == 1
+    heartbeat = found["PollHeartbeatMissing"]
+    assert heartbeat["TreatMissingData"] == "breaching"
+    assert heartbeat["ComparisonOperator"] == "LessThanThreshold"
+    assert found["TaskFailed"]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert found["TaskFailed"]["Threshold"] == 1
+    for name in ("PollErrors", "TurnBatchErrors", "SessionEndErrors"):
+        assert (found[name]["Namespace"], found[name]["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert found["ExecutionsFailed"]["MetricName"] == "ExecutionsFailed"
+    assert found["ExecutionsTimedOut"]["MetricName"] == "ExecutionsTimedOut"
+    assert found["ScheduleDeadLetters"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
