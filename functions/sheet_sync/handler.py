@@ -7,7 +7,6 @@ from typing import Any
 
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-
 from jada import telemetry
 from jada.clock import parse_time, utcnow
 from jada.sheets.api import SheetReader

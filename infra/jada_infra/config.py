@@ -7,10 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs import Node
-
 from jada.settings import Settings
+from pydantic import ValidationError
 
 _RATE = re.compile(r"^(\d+) (minute|minutes|hour|hours|day|days)$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Settings field -> the cdk.json context key it comes from (for error messages)
+_CONTEXT_KEYS = {
+    "sessions_per_day": "sessionsPerDay",
+    "turns_per_session": "turnsPerSession",
+    "max_sessions_per_task": "maxSessionsPerTask",
+    "turns_per_batch": "turnsPerBatch",
+    "max_concurrent_sessions": "maxConcurrentSessions",
+    "model": "model",
+}
 
 
 @dataclass(frozen=True)
@@ -38,14 +48,22 @@ class StackConfig:
             except (TypeError, ValueError):
                 raise ValueError(f"context value {key} must be a whole number, got {value!r}") from None
 
-        settings = Settings(
-            sessions_per_day=number("sessionsPerDay", 5),
-            turns_per_session=number("turnsPerSession", 30),
-            max_sessions_per_task=number("maxSessionsPerTask", 3),
-            turns_per_batch=number("turnsPerBatch", 5),
-            max_concurrent_sessions=number("maxConcurrentSessions", 2),
-            model=str(ctx("model", "claude-sonnet-5-5")),
-        )
+        defaults = Settings.model_validate({})
+        values: dict[str, Any] = {
+            field: number(key, getattr(defaults, field))
+            for field, key in _CONTEXT_KEYS.items()
+            if field != "model"
+        }
+        values["model"] = str(ctx("model", defaults.model))
+        try:
+            settings = Settings.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"context value {_CONTEXT_KEYS.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else '?'}: "
+                f"{e['msg']}"
+                for e in exc.errors()
+            )
+            raise ValueError(problems) from None
         config = cls(
             alert_email=str(ctx("alertEmail", "")),
             settings=settings,
@@ -61,11 +79,18 @@ class StackConfig:
         return config
 
     def validate(self) -> None:
-        if "@" not in self.alert_email:
-            raise ValueError("context value alertEmail must be an email address (cdk deploy -c alertEmail=...)")
+        if not _EMAIL.match(self.alert_email):
+            raise ValueError(
+                f"context value alertEmail must be an email address (cdk deploy -c alertEmail=...), "
+                f"got {self.alert_email!r}"
+            )
         for key, rate in (("pollRate", self.poll_rate), ("syncRate", self.sync_rate)):
-            if not _RATE.match(rate):
-                raise ValueError(f"context value {key} must look like '1 minute' or '30 minutes', got {rate!r}")
+            match = _RATE.match(rate)
+            if not match or int(match.group(1)) < 1:
+                raise ValueError(
+                    f"context value {key} must look like '1 minute' or '30 minutes' (at least 1), "
+                    f"got {rate!r}"
+                )
 
     def settings_environment(self) -> dict[str, str]:
         s = self.settings

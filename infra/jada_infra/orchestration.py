@@ -3,7 +3,7 @@ the Anthropic API key secret, and their alarms."""
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, Duration, RemovalPolicy, SecretValue, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -268,7 +268,9 @@ class Orchestration(Construct):
         stack = Stack.of(self)
 
         def arn(construct: Construct) -> str:
-            return "<" + str(stack.resolve(stack.get_logical_id(construct.node.default_child))) + ".Arn>"
+            resource = construct.node.default_child
+            assert isinstance(resource, CfnElement)
+            return "<" + str(stack.resolve(stack.get_logical_id(resource))) + ".Arn>"
 
         managed = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
         findings = {

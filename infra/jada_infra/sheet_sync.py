@@ -12,9 +12,9 @@ from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-
 from jada.stores import schema
 from jada.telemetry import M
+
 from jada_infra.alerting import Alerting, jada_metric
 from jada_infra.config import StackConfig, rate_duration
 from jada_infra.functions import python_function
@@ -33,7 +33,10 @@ KEEP_STATE = cloudwatch.TreatMissingData.IGNORE  # every run emits 0 or 1: no ru
 
 
 def runbook(stack: str, what: str, fix: str) -> str:
-    return f"{what}\n\nTo fix: {fix}\nCheck: jada sync status --stack {stack}\nRetry: jada sync now --stack {stack}"
+    return (
+        f"{what}\n\nTo fix: {fix}\n"
+        f"Check: jada sync status --stack {stack}\nRetry: jada sync now --stack {stack}"
+    )
 
 
 class SheetSync(Construct):
@@ -45,7 +48,8 @@ class SheetSync(Construct):
         self.secret = secretsmanager.Secret(
             self,
             "GoogleToken",
-            description="Google OAuth authorized-user JSON for the port sheet sync; set by `jada auth google`",
+            description="Google OAuth authorized-user JSON for the port sheet sync; set by "
+            "`jada auth google`",
             # a placeholder, not a secret: the sync reports `not_configured` until the command stores a token
             secret_string_value=SecretValue.unsafe_plain_text("{}"),
             removal_policy=RemovalPolicy.RETAIN,
@@ -140,7 +144,8 @@ class SheetSync(Construct):
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id=f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self._cfn_function())}.Arn>:*]",
-                reason="lambda:InvokeFunction on the sync function's ARN and its versions (:*), nothing else.",
+                reason="lambda:InvokeFunction on the sync function's ARN and its versions (:*), "
+                "nothing else.",
             )
         )
         return dead_letters
@@ -162,7 +167,8 @@ class SheetSync(Construct):
                 description=runbook(
                     stack,
                     "The Google OAuth token of the port sheet sync was refused (expired or revoked: "
-                    "invalid_grant / invalid_rapt). The sheet is no longer mirrored; rows are kept as they were.",
+                    "invalid_grant / invalid_rapt). The sheet is no longer mirrored; rows are kept as "
+                    "they were.",
                     f"re-authenticate: {reauth} (add --testing-app if the OAuth app is in Testing status)",
                 ),
             ),
@@ -173,8 +179,9 @@ class SheetSync(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
                 description=runbook(
                     stack,
-                    f"No successful port sheet sync for {stale_after} minutes: the token, Google, the schedule "
-                    "or the function is failing (or no token was ever stored). Downstream data is going stale.",
+                    f"No successful port sheet sync for {stale_after} minutes: the token, Google, the "
+                    "schedule or the function is failing (or no token was ever stored). Downstream "
+                    "data is going stale.",
                     f"read the last runs' error codes in `jada sync status`; a token error needs {reauth}; "
                     "a config error needs the spreadsheetId / sheetRange context or sheet sharing fixed.",
                 ),
@@ -187,7 +194,8 @@ class SheetSync(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 description=runbook(
                     stack,
-                    f"The Google token is {TOKEN_AGE_WARN_DAYS}+ days old and its OAuth app is in Testing status, "
+                    f"The Google token is {TOKEN_AGE_WARN_DAYS}+ days old and its OAuth app is in Testing "
+                    "status, "
                     "whose refresh tokens die after 7 days: the sync will fail within a day.",
                     f"re-authenticate now: {reauth} --testing-app; for good, publish the OAuth app "
                     "(Production status), then re-authenticate without --testing-app.",
@@ -217,7 +225,8 @@ class SheetSync(Construct):
                     stack,
                     "The port sheet read back empty or with far fewer rows than are stored. Nothing was "
                     "tombstoned: the stored rows are kept until a normal read.",
-                    "check the sheet (deleted rows? a renamed tab? a changed range?); once it is right the next "
+                    "check the sheet (deleted rows? a renamed tab? a changed range?); once it is right "
+                    "the next "
                     "sync clears this alarm.",
                 ),
             ),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import Acknowledgment
 from constructs import Construct
-
 from jada.stores import schema
 
 S_ = dynamodb.AttributeType.STRING
@@ -35,7 +33,9 @@ def table_from_spec(scope: Construct, cid: str, spec: schema.TableSpec) -> dynam
     )
     for index in spec.indexes:
         table.add_global_secondary_index(
-            index_name=index.name, partition_key=dynamodb.Attribute(name=index.pk, type=S_), sort_key=_key(index.sk)
+            index_name=index.name,
+            partition_key=dynamodb.Attribute(name=index.pk, type=S_),
+            sort_key=_key(index.sk),
         )
     return table
 

@@ -30,7 +30,11 @@ def only(tpl: dict[str, Any], rtype: str, prefix: str = "") -> tuple[str, dict[s
     return found[0]
 
 
-FUNCTIONS = {"poll": "OrchestrationPoll", "turn_batch": "OrchestrationTurnBatch", "session_end": "OrchestrationSessionEnd"}
+FUNCTIONS = {
+    "poll": "OrchestrationPoll",
+    "turn_batch": "OrchestrationTurnBatch",
+    "session_end": "OrchestrationSessionEnd",
+}
 
 
 def function_id(tpl: dict[str, Any], folder: str) -> str:

@@ -9,11 +9,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from jada.local.google_server import GoogleFake
 from jada.stores import schema
 from jada.telemetry import M
+from moto import mock_aws
+
 from tests.functional.sheets.conftest import token_json
 from tests.functional.sheets.test_handler import emf_metrics, load_handler
 
@@ -35,8 +35,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("cdk.out")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDK_VALIDATION", "false")
-        app = build_app(context={"aws:cdk:bundling-stacks": [], "alertEmail": "ops@example.com"},
-                        outdir=str(outdir))  # fmt: skip
+        app = build_app(
+            context={"aws:cdk:bundling-stacks": [], "alertEmail": "ops@example.com"}, outdir=str(outdir)
+        )
         try:
             app.synth()
         except RuntimeError as exc:
@@ -55,9 +56,11 @@ def test_cdk_nag_finds_nothing_in_the_sheet_sync(synthesized: Path) -> None:
     findings = json.loads(report.read_text())["pluginReports"] if report.exists() else []
     mine = [
         (violation["ruleName"], construct["constructPath"])
-        for plugin in findings for violation in plugin["violations"]
-        for construct in violation["violatingConstructs"] if construct["constructPath"].startswith("Jada/SheetSync/")
-    ]  # fmt: skip
+        for plugin in findings
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+        if construct["constructPath"].startswith("Jada/SheetSync/")
+    ]
     assert mine == []
 
 
@@ -76,20 +79,25 @@ def sync_alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def emitted(lambda_context: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[set]:
+def emitted(
+    lambda_context: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[set]:
     """(namespace, metric name, dimensions) of the EMF lines a real handler run prints."""
     with mock_aws(), GoogleFake() as google:
         boto3.client("dynamodb").create_table(**schema.SHEET.create_kwargs("sheet"))
         boto3.client("secretsmanager").create_secret(Name="token", SecretString=token_json())
         for key, value in {
-            "SPREADSHEET_ID": "abc", "GOOGLE_TOKEN_SECRET_ID": "token", "SHEET_TABLE": "sheet",
-            "GOOGLE_OAUTH_TOKEN_URI": google.token_uri, "SHEETS_API_ENDPOINT": google.sheets_endpoint,
-        }.items():  # fmt: skip
+            "SPREADSHEET_ID": "abc",
+            "GOOGLE_TOKEN_SECRET_ID": "token",
+            "SHEET_TABLE": "sheet",
+            "GOOGLE_OAUTH_TOKEN_URI": google.token_uri,
+            "SHEETS_API_ENDPOINT": google.sheets_endpoint,
+        }.items():
             monkeypatch.setenv(key, value)
         capsys.readouterr()
         assert load_handler().handler({}, lambda_context)["outcome"] == "ok"
         lines = emf_metrics(capsys.readouterr().out)
-    yield {(m["namespace"], m["name"], json.dumps(m["dimensions"], sort_keys=True)) for m in lines}
+    return {(m["namespace"], m["name"], json.dumps(m["dimensions"], sort_keys=True)) for m in lines}
 
 
 def test_alarms_watch_exactly_what_the_handler_emits(template: dict[str, Any], emitted: set) -> None:
@@ -106,13 +114,18 @@ def test_alarm_conditions(template: dict[str, Any]) -> None:
     alarms = sync_alarms(template)
     stale = alarms["Jada-SheetSyncStale"]
     assert (stale["Statistic"], stale["Period"], stale["ComparisonOperator"], stale["Threshold"]) == (
-        "Sum", 90 * 60, "LessThanThreshold", 1,
-    )  # fmt: skip
+        "Sum",
+        90 * 60,
+        "LessThanThreshold",
+        1,
+    )
     assert stale["TreatMissingData"] == "breaching"  # a schedule that stopped firing alarms too
     expiring = alarms["Jada-SheetSyncTokenExpiring"]
     assert (expiring["Statistic"], expiring["ComparisonOperator"], expiring["Threshold"]) == (
-        "Maximum", "GreaterThanOrEqualToThreshold", 6,
-    )  # fmt: skip
+        "Maximum",
+        "GreaterThanOrEqualToThreshold",
+        6,
+    )
     token = alarms["Jada-SheetSyncTokenError"]
     assert (token["Period"], token["Threshold"], token["EvaluationPeriods"]) == (300, 1, 1)
 
@@ -139,18 +152,28 @@ def test_schedule_rate_input_retries_and_dead_letter_queue(template: dict[str, A
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
     assert resources(template, "AWS::SQS::Queue")[queue]["SqsManagedSseEnabled"] is True
-    [policy] = [p for p in resources(template, "AWS::SQS::QueuePolicy").values() if p["Queues"] == [{"Ref": queue}]]
+    [policy] = [
+        p for p in resources(template, "AWS::SQS::QueuePolicy").values() if p["Queues"] == [{"Ref": queue}]
+    ]
     [deny] = policy["PolicyDocument"]["Statement"]
-    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_secret_table_and_function_environment(template: dict[str, Any]) -> None:
     secret = logical_id(template, "AWS::SecretsManager::Secret", "SheetSyncGoogleToken")
     table = logical_id(template, "AWS::DynamoDB::Table", "SheetSyncSheetTable")
-    assert resources(template, "AWS::SecretsManager::Secret")[secret]["SecretString"] == "{}"  # not configured
+    assert (
+        resources(template, "AWS::SecretsManager::Secret")[secret]["SecretString"] == "{}"
+    )  # not configured
     keys = resources(template, "AWS::DynamoDB::Table")[table]["KeySchema"]
-    assert [(k["AttributeName"], k["KeyType"]) for k in keys] == [(schema.SHEET.pk, "HASH"), (schema.SHEET.sk, "RANGE")]
-    function = resources(template, "AWS::Lambda::Function")[logical_id(template, "AWS::Lambda::Function", "SheetSyncSyncFunction")]
+    assert [(k["AttributeName"], k["KeyType"]) for k in keys] == [
+        (schema.SHEET.pk, "HASH"),
+        (schema.SHEET.sk, "RANGE"),
+    ]
+    function = resources(template, "AWS::Lambda::Function")[
+        logical_id(template, "AWS::Lambda::Function", "SheetSyncSyncFunction")
+    ]
     env = function["Environment"]["Variables"]
     assert env["GOOGLE_TOKEN_SECRET_ID"] == {"Ref": secret}
     assert env["SHEET_TABLE"] == {"Ref": table}
@@ -168,12 +191,17 @@ def test_sync_role_is_least_privilege(template: dict[str, Any]) -> None:
     role = logical_id(template, "AWS::IAM::Role", "SheetSyncSyncFunctionServiceRole")
     [policy] = [p for p in resources(template, "AWS::IAM::Policy").values() if p["Roles"] == [{"Ref": role}]]
     granted = {
-        (tuple(sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])), json.dumps(s["Resource"]))
+        (
+            tuple(sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])),
+            json.dumps(s["Resource"]),
+        )
         for s in policy["PolicyDocument"]["Statement"]
     }
     assert granted == {
         (("xray:PutTelemetryRecords", "xray:PutTraceSegments"), '"*"'),
         (("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"), json.dumps({"Ref": secret})),
-        (("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"),
-         json.dumps([{"Fn::GetAtt": [table, "Arn"]}])),
-    }  # fmt: skip
+        (
+            ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"),
+            json.dumps([{"Fn::GetAtt": [table, "Arn"]}]),
+        ),
+    }

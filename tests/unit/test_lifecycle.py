@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from jada.lifecycle import (
     FINAL,
     RUNNABLE,
@@ -18,7 +17,7 @@ from jada.lifecycle import (
 )
 
 S = TaskStatus
-O = SessionOutcome
+Out = SessionOutcome
 
 #: The design's transitions, written out independently of the module under test.
 DESIGN = {
@@ -73,16 +72,16 @@ def test_every_status_is_reachable_from_pending() -> None:
 @pytest.mark.parametrize(
     ("outcome", "sessions_run", "max_sessions", "expected"),
     [
-        (O.COMPLETED, 1, 3, (S.DONE, None)),
-        (O.COMPLETED, 3, 3, (S.DONE, None)),
-        (O.BLOCKED, 1, 3, (S.BLOCKED, None)),
-        (O.BLOCKED, 3, 3, (S.BLOCKED, None)),
-        (O.TURN_LIMIT, 1, 3, (S.SUSPENDED, None)),
-        (O.TURN_LIMIT, 2, 3, (S.SUSPENDED, None)),
-        (O.TURN_LIMIT, 3, 3, (S.FAILED, "turn budget exhausted")),
-        (O.TURN_LIMIT, 4, 3, (S.FAILED, "turn budget exhausted")),
-        (O.TURN_LIMIT, 1, 1, (S.FAILED, "turn budget exhausted")),
-        (O.FAILED, 1, 3, (S.FAILED, None)),
+        (Out.COMPLETED, 1, 3, (S.DONE, None)),
+        (Out.COMPLETED, 3, 3, (S.DONE, None)),
+        (Out.BLOCKED, 1, 3, (S.BLOCKED, None)),
+        (Out.BLOCKED, 3, 3, (S.BLOCKED, None)),
+        (Out.TURN_LIMIT, 1, 3, (S.SUSPENDED, None)),
+        (Out.TURN_LIMIT, 2, 3, (S.SUSPENDED, None)),
+        (Out.TURN_LIMIT, 3, 3, (S.FAILED, "turn budget exhausted")),
+        (Out.TURN_LIMIT, 4, 3, (S.FAILED, "turn budget exhausted")),
+        (Out.TURN_LIMIT, 1, 1, (S.FAILED, "turn budget exhausted")),
+        (Out.FAILED, 1, 3, (S.FAILED, None)),
     ],
 )
 def test_status_after_session(
@@ -91,10 +90,10 @@ def test_status_after_session(
     assert status_after_session(outcome, sessions_run, max_sessions) == expected
 
 
-@given(st.sampled_from(O), st.integers(1, 50), st.integers(1, 50))
+@given(st.sampled_from(Out), st.integers(1, 50), st.integers(1, 50))
 def test_status_after_session_is_always_a_legal_exit_from_running(
     outcome: SessionOutcome, sessions_run: int, max_sessions: int
 ) -> None:
     status, reason = status_after_session(outcome, sessions_run, max_sessions)
     assert can_transition(S.RUNNING, status)
-    assert (reason is not None) == (outcome is O.TURN_LIMIT and sessions_run >= max_sessions)
+    assert (reason is not None) == (outcome is Out.TURN_LIMIT and sessions_run >= max_sessions)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from anthropic import Anthropic
-
 from jada.agent import client as agent_client
 from jada.agent.tools import BUILT_INS, Registry
 from jada.agent.tools.base import Tool, ToolContext, ToolInput, ToolOutcome
@@ -18,6 +17,7 @@ from jada.clock import iso
 from jada.local.model_server import ModelServer
 from jada.models import SessionRecord, Task
 from jada.settings import Settings
+
 from tests.conftest import NOW, Cloud
 
 API_KEY = "sk-ant-test-0000"

@@ -5,17 +5,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
-
 from jada.errors import ConfigurationError, ModelAuthFailed, SpendLimitReached
 from jada.local.model_server import ModelServer, reply, scripted, spend_limit_reached, tool_use, unauthorized
 from jada.telemetry import NAMESPACE, logger
+
 from tests.conftest import Cloud
 from tests.functional.agent.conftest import API_KEY, Harness
 
@@ -25,7 +24,8 @@ HANDLER = Path(__file__).parents[3] / "functions" / "turn_batch" / "handler.py"
 @pytest.fixture
 def handler_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("turn_batch_handler", HANDLER)
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,14 +36,13 @@ def env(
     cloud: Cloud,
     model_server: ModelServer,
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[None]:
+) -> None:
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()
     monkeypatch.setenv("ANTHROPIC_BASE_URL", model_server.base_url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
     monkeypatch.setenv("TURNS_PER_BATCH", "2")
-    yield
 
 
 def invoke(module: ModuleType, event: dict[str, Any], context: Any) -> Any:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 import pytest
-
 from jada.agent.pricing import cost_usd
 from jada.agent.prompts import HANDOFF_MARK, RESUME_MARK, SYSTEM_PROMPT
 from jada.local.model_server import reply, scripted, text, tool_use, usage
 from jada.models import Usage
 from jada.stores.tasks import child_task_id
+
 from tests.functional.agent.conftest import Harness, last_user_text, tool_results
 
 
@@ -86,6 +87,14 @@ def test_multi_turn_tool_use_runs_to_completion_and_accounts_usage(harness: Harn
     assert len(harness.cloud.checkpoints().load_session(task.task_id, 1)) == 3
 
 
+def unmarked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages without cache breakpoints."""
+    return [
+        {**m, "content": [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]]}
+        for m in messages
+    ]
+
+
 def test_system_prompt_and_tools_are_byte_identical_across_turns_with_cache_breakpoints(
     harness: Harness,
 ) -> None:
@@ -111,12 +120,8 @@ def test_system_prompt_and_tools_are_byte_identical_across_turns_with_cache_brea
         assert newest["content"][-1]["cache_control"] == {"type": "ephemeral"}
         assert all("cache_control" not in b for m in older for b in m["content"])
     # each request's messages extend the previous request's messages unchanged
-    for before, after in zip(requests, requests[1:], strict=False):
-        strip = [{**m, "content": [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]]}
-                 for m in after["messages"][: len(before["messages"])]]  # fmt: skip
-        earlier = [{**m, "content": [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]]}
-                   for m in before["messages"]]  # fmt: skip
-        assert strip == earlier
+    for before, after in itertools.pairwise(requests):
+        assert unmarked(after["messages"][: len(before["messages"])]) == unmarked(before["messages"])
 
 
 def test_batch_size_ends_a_batch_and_the_next_batch_continues_from_the_checkpoint(harness: Harness) -> None:

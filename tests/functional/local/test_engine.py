@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from jada.clock import parse_time
 from jada.local.cloud import RunResult, run_template
 from jada.local.scenario import parse_scenario
 
@@ -22,15 +23,15 @@ def overlapping() -> RunResult:
 
 def test_wait_states_advance_the_simulated_clock_per_execution(overlapping: RunResult) -> None:
     # Given executions started every 5 minutes, each waiting 600 s before its Task
-    ended = [e for e in overlapping.timeline if e.kind == "session" and e.text.startswith("ended")]
-    started = [e for e in overlapping.timeline if e.kind == "session" and e.text.startswith("started")]
+    runs = overlapping.report["executions"]
+    assert len(runs) == 13  # 22:00 .. 23:00 inclusive
+    done = [r for r in runs if r["status"] == "SUCCEEDED"]
     # Then each one ends exactly 10 simulated minutes after it started, though they overlap
-    starts = {e.text.removeprefix("started "): e.at for e in started}
-    assert len(starts) == 13  # 22:00 .. 23:00 inclusive
-    assert len(ended) == 11  # the ones started at 22:55 and 23:00 are still waiting at the end
-    for entry in ended:
-        name = entry.text.removeprefix("ended ").split(" ")[0].rstrip(":")
-        assert (entry.at - starts[name]).total_seconds() == 600
+    assert len(done) == 11  # the ones started at 22:55 and 23:00 are still waiting at the end
+    for run in done:
+        started, stopped = parse_time(run["started_at"]), parse_time(run["stopped_at"])
+        assert (stopped - started).total_seconds() == 600
+    assert {r["status"] for r in runs} == {"SUCCEEDED", "RUNNING"}
 
 
 def test_emf_metric_drives_the_template_alarm_and_emails(overlapping: RunResult) -> None:
@@ -67,6 +68,6 @@ def test_a_changed_wait_in_the_template_changes_the_run() -> None:
     # The definition that runs is the template's: a 20-minute Wait ends executions 20 minutes later
     window = {"start": "2026-05-12T22:00:00Z", "end": "2026-05-12T22:30:00Z"}
     result = run_template(parse_scenario(window), template("rate(30 minutes)", wait_seconds=1200))
-    ended = [e for e in result.timeline if e.text.startswith("ended")]
-    assert [e.at.strftime("%H:%M") for e in ended] == ["22:20"]
+    run = result.report["executions"][0]
+    assert (run["started_at"], run["stopped_at"]) == ("2026-05-12T22:00:00Z", "2026-05-12T22:20:00Z")
     assert json.dumps(result.report["emails"]).count("ALARM:") == 1

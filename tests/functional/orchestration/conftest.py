@@ -11,10 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
-
 from jada.settings import Settings
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
+
 from tests.conftest import Cloud
 
 PASS_DEFINITION = json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}})
@@ -53,7 +53,9 @@ def mailbox(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Mailbox:
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     topic = sns.create_topic(Name="jada-alerts")["TopicArn"]
     queue = sqs.create_queue(QueueName="jada-mail")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
     return Mailbox(topic, queue)
@@ -76,7 +78,9 @@ class Counted:
         return TaskStore(cloud.tasks_table, table=self.session.resource("dynamodb").Table(cloud.tasks_table))
 
     def counters(self, cloud: Cloud) -> CounterStore:
-        return CounterStore(cloud.counters_table, table=self.session.resource("dynamodb").Table(cloud.counters_table))
+        return CounterStore(
+            cloud.counters_table, table=self.session.resource("dynamodb").Table(cloud.counters_table)
+        )
 
     def sfn(self) -> Any:
         return self.session.client("stepfunctions")

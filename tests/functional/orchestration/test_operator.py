@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from jada.errors import IllegalTransition, InvalidTaskInput, TaskNotFound
 from jada.lifecycle import TaskStatus
 from jada.orchestration import operator
+
 from tests.conftest import NOW, Cloud
 from tests.functional.orchestration.test_session_end import finish, running_task
 
@@ -55,7 +55,8 @@ def test_retry_a_failed_task(cloud: Cloud) -> None:
     task = running_task(cloud)
     finish(cloud, task, status="failed", reason="boom")
     retried = operator.retry(cloud.tasks(), task.task_id, LATER)
-    assert retried.status is TaskStatus.PENDING and retried.failure_reason is None
+    assert retried.status is TaskStatus.PENDING
+    assert retried.failure_reason is None
     assert retried.ready_at == "2026-05-12T23:00:00Z"
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import boto3
 import pytest
-
 from jada.clock import utc_day
 from jada.lifecycle import SessionOutcome, TaskStatus
 from jada.orchestration.poll import Poller, PollResult, poll
@@ -17,13 +16,18 @@ from jada.orchestration.session_end import SessionEndEvent, end_session
 from jada.settings import Settings
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
+
 from tests.conftest import NOW, Cloud
 from tests.functional.orchestration.conftest import Counted, settings
 
 
-def run_poll(cloud: Cloud, arn: str, now: datetime, s: Settings, clients: Counted | None = None) -> PollResult:
+def run_poll(
+    cloud: Cloud, arn: str, now: datetime, s: Settings, clients: Counted | None = None
+) -> PollResult:
     c = clients or Counted()
-    return poll(now, tasks=c.tasks(cloud), counters=c.counters(cloud), sfn=c.sfn(), state_machine_arn=arn, settings=s)
+    return poll(
+        now, tasks=c.tasks(cloud), counters=c.counters(cloud), sfn=c.sfn(), state_machine_arn=arn, settings=s
+    )
 
 
 def executions(arn: str) -> list[dict[str, Any]]:
@@ -46,7 +50,8 @@ def test_idle_poll_makes_exactly_one_aws_request(cloud: Cloud, state_machine: st
     result = run_poll(cloud, state_machine, NOW, settings(), clients)
     # Then it made one DynamoDB Query and nothing else (no quota read)
     assert clients.calls == ["dynamodb.Query"]
-    assert result.started == [] and result.runnable == 0
+    assert result.started == []
+    assert result.runnable == 0
     assert result.metrics() == {"PollHeartbeat": 1, "SessionsStarted": 0}
 
 
@@ -74,7 +79,9 @@ def test_poll_starts_a_session_named_after_the_task(cloud: Cloud, state_machine:
     ]  # fmt: skip
 
 
-def test_ten_concurrent_polls_start_exactly_the_quota(cloud: Cloud, state_machine: str, atomic_moto: None) -> None:
+def test_ten_concurrent_polls_start_exactly_the_quota(
+    cloud: Cloud, state_machine: str, atomic_moto: None
+) -> None:
     # Given 20 pending tasks and a quota of 5 (cap out of the way)
     add_tasks(cloud, 20)
     s = settings(sessions_per_day=5, max_concurrent_sessions=20)
@@ -120,7 +127,8 @@ def test_quota_day_comes_from_the_scheduled_time(cloud: Cloud, state_machine: st
     second = run_poll(cloud, state_machine, before + timedelta(seconds=59), s)
     # Then only one session starts; the rest wait for the rollover
     assert len(first.started) == 1
-    assert second.started == [] and second.stopped_by == "quota"
+    assert second.started == []
+    assert second.stopped_by == "quota"
     assert second.metrics()["QuotaExhausted"] == 1
     # When the poll runs at 00:00 UTC the next day
     third = run_poll(cloud, state_machine, datetime(2026, 5, 13, 0, 0, tzinfo=UTC), s)
@@ -151,11 +159,14 @@ def test_failed_start_gives_back_quota_slot_and_claim(cloud: Cloud) -> None:
 def test_an_existing_execution_name_is_not_a_second_session(cloud: Cloud, state_machine: str) -> None:
     # Given an execution <id>-s1 that already started (e.g. a start whose reply was lost)
     [task_id] = add_tasks(cloud, 1)
-    boto3.client("stepfunctions").start_execution(stateMachineArn=state_machine, name=f"{task_id}-s1", input="{}")
+    boto3.client("stepfunctions").start_execution(
+        stateMachineArn=state_machine, name=f"{task_id}-s1", input="{}"
+    )
     # When the poll starts the task
     result = run_poll(cloud, state_machine, NOW, settings())
     # Then it counts it as started before, keeps the claim, and no second execution exists
-    assert result.started == [] and result.already_started == [f"{task_id}-s1"]
+    assert result.started == []
+    assert result.already_started == [f"{task_id}-s1"]
     assert len(executions(state_machine)) == 1
     assert cloud.tasks().get(task_id).status is TaskStatus.RUNNING
     assert cloud.counters().sessions_used(utc_day(NOW)) == 1
@@ -182,8 +193,12 @@ def test_suspended_task_waits_until_due(cloud: Cloud, state_machine: str) -> Non
 
 def end(cloud: Cloud, execution: str, now: datetime, s: Settings) -> None:
     task_id, number = execution.rsplit("-s", 1)
-    event = SessionEndEvent(task_id=task_id, session=int(number), execution=execution, turns=3, status="completed")
-    end_session(event, now, tasks=cloud.tasks(), counters=cloud.counters(), sns=None, topic_arn="", settings=s)
+    event = SessionEndEvent(
+        task_id=task_id, session=int(number), execution=execution, turns=3, status="completed"
+    )
+    end_session(
+        event, now, tasks=cloud.tasks(), counters=cloud.counters(), sns=None, topic_arn="", settings=s
+    )
 
 
 def test_concurrency_cap_limits_running_sessions(cloud: Cloud, state_machine: str) -> None:
@@ -192,7 +207,8 @@ def test_concurrency_cap_limits_running_sessions(cloud: Cloud, state_machine: st
     s = settings(sessions_per_day=100, max_concurrent_sessions=2)
     first = run_poll(cloud, state_machine, NOW, s)
     # Then 2 start and the poll stops on the cap
-    assert len(first.started) == 2 and first.stopped_by == "cap"
+    assert len(first.started) == 2
+    assert first.stopped_by == "cap"
     assert first.metrics()["ConcurrencyCapReached"] == 1
     # and a poll a minute later starts none while both run
     assert run_poll(cloud, state_machine, NOW + timedelta(minutes=1), s).started == []
@@ -224,10 +240,13 @@ def test_a_poll_with_a_stale_view_starts_nothing(cloud: Cloud, state_machine: st
     # When the slower poll tries to start the same session
     result = PollResult()
     c = Counted()
-    Poller(c.tasks(cloud), c.counters(cloud), c.sfn(), state_machine, settings())._start_one(stale_view, NOW, result)
+    Poller(c.tasks(cloud), c.counters(cloud), c.sfn(), state_machine, settings())._start_one(
+        stale_view, NOW, result
+    )
     # Then it sees the slot held, takes no quota, keeps the winner's slot, starts nothing
     assert c.calls == ["dynamodb.GetItem"]
-    assert result.started == [] and result.already_started == []
+    assert result.started == []
+    assert result.already_started == []
     assert cloud.counters().sessions_used(utc_day(NOW)) == 1
     assert list(cloud.counters().slot_holders(NOW)) == [f"{task_id}-s1"]
     assert len(executions(state_machine)) == 1
@@ -240,7 +259,9 @@ def test_a_claim_lost_to_a_cancel_gives_everything_back(cloud: Cloud, state_mach
     cloud.tasks().transition(task_id, TaskStatus.CANCELLED, now=NOW)
     result = PollResult()
     c = Counted()
-    Poller(c.tasks(cloud), c.counters(cloud), c.sfn(), state_machine, settings())._start_one(stale_view, NOW, result)
+    Poller(c.tasks(cloud), c.counters(cloud), c.sfn(), state_machine, settings())._start_one(
+        stale_view, NOW, result
+    )
     assert result.started == []
     assert cloud.counters().sessions_used(utc_day(NOW)) == 0
     assert cloud.counters().slot_holders(NOW) == {}

@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from jada.clock import iso
 from jada.errors import ModelAuthFailed
 from jada.lifecycle import SessionOutcome, TaskStatus
 from jada.models import SessionRecord, Task
 from jada.orchestration.session_end import SessionEndEvent, SessionEndResult, end_session
 from jada.settings import Settings
+
 from tests.conftest import NOW, Cloud
 from tests.functional.orchestration.conftest import Mailbox
 
@@ -35,7 +35,13 @@ def running_task(cloud: Cloud, session: int = 1, title: str = "crew page") -> Ta
 
 def finish(cloud: Cloud, task: Task, mailbox: Mailbox | None = None, **event: Any) -> SessionEndResult:
     n = task.session_count
-    payload = {"task_id": task.task_id, "session": n, "execution": task.execution_name(n), "turns": 30, **event}
+    payload = {
+        "task_id": task.task_id,
+        "session": n,
+        "execution": task.execution_name(n),
+        "turns": 30,
+        **event,
+    }
     return end_session(
         SessionEndEvent.model_validate(payload), LATER, tasks=cloud.tasks(), counters=cloud.counters(),
         sns=__import__("boto3").client("sns"), topic_arn=mailbox.topic_arn if mailbox else "",
@@ -77,7 +83,9 @@ def test_turn_limit_on_the_last_session_fails_with_turn_budget_exhausted(cloud: 
 def test_catch_path_records_error_and_cause(cloud: Cloud) -> None:
     task = running_task(cloud)
     cause = json.dumps({"errorType": "ModelAuthFailed", "errorMessage": "the API key was rejected (401)"})
-    result = finish(cloud, task, status="failed", turns=2, error={"Error": ModelAuthFailed.__name__, "Cause": cause})
+    result = finish(
+        cloud, task, status="failed", turns=2, error={"Error": ModelAuthFailed.__name__, "Cause": cause}
+    )
     stored = cloud.tasks().get(task.task_id)
     assert stored.status is TaskStatus.FAILED
     assert stored.failure_reason == "ModelAuthFailed: the API key was rejected (401)"
@@ -112,7 +120,8 @@ def test_second_invocation_changes_nothing(cloud: Cloud) -> None:
     finish(cloud, task, status="completed", turns=4)
     before = cloud.tasks().get(task.task_id)
     again = finish(cloud, task, status="failed", error={"Error": "States.Timeout", "Cause": "late"})
-    assert again.recorded is False and again.metrics == {}
+    assert again.recorded is False
+    assert again.metrics == {}
     assert cloud.tasks().get(task.task_id) == before
 
 
@@ -132,6 +141,7 @@ def test_task_no_longer_running_keeps_its_status(cloud: Cloud, status: str) -> N
     cloud.tasks().transition(task.task_id, TaskStatus.PENDING, now=NOW)
     result = finish(cloud, task, status=status)
     stored = cloud.tasks().get(task.task_id)
-    assert stored.status is TaskStatus.PENDING and result.notified is False
+    assert stored.status is TaskStatus.PENDING
+    assert result.notified is False
     assert stored.sessions["1"].ended_at == iso(LATER)
     assert cloud.counters().slot_holders(LATER) == {}

@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-
 from jada.local.google_server import GoogleFake
 from jada.sheets.api import SheetReader
 from jada.sheets.store import SheetStore
@@ -28,14 +27,22 @@ REFRESH_TOKEN = "1//refresh-SECRET-4f9a2c"
 CLIENT_SECRET = "GOCSPX-client-SECRET-77e1"
 
 
-def token_json(refresh_token: str = REFRESH_TOKEN, obtained_at: datetime = NOW - timedelta(days=2),
-               app_status: str = "testing") -> str:  # fmt: skip
-    return json.dumps({
-        "refresh_token": refresh_token, "client_id": "client-123.apps.googleusercontent.com",
-        "client_secret": CLIENT_SECRET, "token_uri": "https://oauth2.googleapis.com/token",
-        "scopes": ["https://www.googleapis.com/auth/spreadsheets.readonly"],
-        "obtained_at": obtained_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "app_status": app_status,
-    })  # fmt: skip
+def token_json(
+    refresh_token: str = REFRESH_TOKEN,
+    obtained_at: datetime = NOW - timedelta(days=2),
+    app_status: str = "testing",
+) -> str:
+    return json.dumps(
+        {
+            "refresh_token": refresh_token,
+            "client_id": "client-123.apps.googleusercontent.com",
+            "client_secret": CLIENT_SECRET,
+            "token_uri": "https://oauth2.googleapis.com/token",
+            "scopes": ["https://www.googleapis.com/auth/spreadsheets.readonly"],
+            "obtained_at": obtained_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "app_status": app_status,
+        }
+    )
 
 
 def closed_port_url() -> str:
@@ -111,4 +118,4 @@ def world(moto_aws: None, google: GoogleFake, monkeypatch: pytest.MonkeyPatch) -
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    yield SheetWorld(google, env)
+    return SheetWorld(google, env)

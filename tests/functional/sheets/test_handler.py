@@ -13,10 +13,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
 from jada import telemetry
 from jada.sheets.token import WIRE_LOGGERS
 from jada.telemetry import DIMENSIONS, NAMESPACE, M
+
 from tests.functional.sheets.conftest import CLIENT_SECRET, NOW, REFRESH_TOKEN, SheetWorld, token_json
 
 HANDLER = Path(__file__).resolve().parents[3] / "functions" / "sheet_sync" / "handler.py"
@@ -24,7 +24,8 @@ HANDLER = Path(__file__).resolve().parents[3] / "functions" / "sheet_sync" / "ha
 
 def load_handler() -> ModuleType:
     spec = importlib.util.spec_from_file_location("sheet_sync_handler", HANDLER)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -54,12 +55,14 @@ def emf_metrics(stdout: str) -> list[dict[str, Any]]:
         doc = json.loads(line)
         for directive in doc["_aws"]["CloudWatchMetrics"]:
             for metric in directive["Metrics"]:
-                found.append({
-                    "namespace": directive["Namespace"],
-                    "name": metric["Name"],
-                    "dimensions": {d: doc[d] for dims in directive["Dimensions"] for d in dims},
-                    "value": _single(doc[metric["Name"]]),
-                })  # fmt: skip
+                found.append(
+                    {
+                        "namespace": directive["Namespace"],
+                        "name": metric["Name"],
+                        "dimensions": {d: doc[d] for dims in directive["Dimensions"] for d in dims},
+                        "value": _single(doc[metric["Name"]]),
+                    }
+                )
     return found
 
 
@@ -83,8 +86,12 @@ def test_scheduled_sync_returns_counts_and_emits_metrics(
     result, metrics = run(handler, {"scheduled_time": "2026-05-12T22:30:00Z"}, lambda_context, capsys)
 
     assert {k: result[k] for k in ("outcome", "rows", "written", "tombstoned", "quarantined")} == {
-        "outcome": "ok", "rows": 12, "written": 12, "tombstoned": 0, "quarantined": 0,
-    }  # fmt: skip
+        "outcome": "ok",
+        "rows": 12,
+        "written": 12,
+        "tombstoned": 0,
+        "quarantined": 0,
+    }
     assert result["at"] == "2026-05-12T22:30:00Z"  # "now" is the schedule's time
     assert metrics[M.SYNC_OK]["value"] == 1
     assert metrics[M.SYNC_TOKEN_ERROR]["value"] == 0
@@ -105,7 +112,10 @@ def test_token_error_emits_its_metric_and_logs_the_code(
     assert metrics[M.SYNC_TOKEN_ERROR]["value"] == 1
     assert metrics[M.SYNC_OK]["value"] == 0
     [line] = [json.loads(x) for x in log_stream.getvalue().splitlines() if "sheet sync failed" in x]
-    assert (line["error_code"], line["error_description"]) == ("invalid_grant", "Token has been expired or revoked.")
+    assert (line["error_code"], line["error_description"]) == (
+        "invalid_grant",
+        "Token has been expired or revoked.",
+    )
 
 
 def test_production_app_emits_no_token_age(
@@ -128,9 +138,15 @@ def test_not_configured_is_reported(
 
 @pytest.mark.parametrize("mode", ["ok", "invalid_grant", "invalid_client", "unavailable", "forbidden"])
 def test_tokens_never_reach_logs_or_output(
-    mode: str, world: SheetWorld, handler: ModuleType, lambda_context: Any, capsys: Any,
-    caplog: pytest.LogCaptureFixture, log_stream: io.StringIO, monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    mode: str,
+    world: SheetWorld,
+    handler: ModuleType,
+    lambda_context: Any,
+    capsys: Any,
+    caplog: pytest.LogCaptureFixture,
+    log_stream: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     caplog.set_level(logging.DEBUG)  # the libraries' own debug logs too
     for name in WIRE_LOGGERS:  # start from the libraries' defaults; restored after the test
         monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import boto3
-
 from jada.local.google_server import HEADER, SAMPLE_ROWS
 from jada.sheets.store import SheetStore
+
 from tests.functional.sheets.conftest import NOW, TABLE, SheetWorld, closed_port_url, token_json
 
 LATER = NOW + timedelta(minutes=30)
@@ -47,7 +47,8 @@ def test_changed_added_and_removed_rows(world: SheetWorld) -> None:
     assert (result.outcome, result.written, result.tombstoned, result.unchanged) == ("ok", 2, 1, 10)
     live = world.live_rows()
     assert live["Lisbon"]["data"]["status"] == "cancelled"
-    assert "Split" in live and "Cadiz" not in live
+    assert "Split" in live
+    assert "Cadiz" not in live
     [cadiz] = [r for r in world.store().rows(include_deleted=True) if r["key"] == "Cadiz"]
     assert cadiz["deleted_at"] == "2026-05-12T22:30:00Z"
     assert cadiz["data"]["berth"] == "B1"  # a tombstone keeps the data
@@ -70,7 +71,8 @@ def test_revoked_token_is_a_token_error_and_keeps_rows(world: SheetWorld) -> Non
     assert result.error_description == "Token has been expired or revoked."
     assert len(world.live_rows()) == 12
     assert world.store().last_runs()[0]["outcome"] == "token_error"
-    assert world.google.calls("sheets") and len(world.google.calls("sheets")) == 1  # no read after refusal
+    assert world.google.calls("sheets")
+    assert len(world.google.calls("sheets")) == 1
 
 
 def test_invalid_rapt_is_a_token_error_with_its_subtype(world: SheetWorld) -> None:
@@ -122,8 +124,10 @@ def test_token_endpoint_html_503_is_transient(world: SheetWorld) -> None:
 def test_refused_connection_to_token_endpoint(world: SheetWorld) -> None:
     result = world.sync(GOOGLE_OAUTH_TOKEN_URI=closed_port_url() + "/token")
     assert (result.outcome, result.error_code, result.attempts) == (
-        "transient_error", "token_endpoint_unreachable", 3,
-    )  # fmt: skip
+        "transient_error",
+        "token_endpoint_unreachable",
+        3,
+    )
 
 
 def test_refused_connection_to_sheets_api(world: SheetWorld) -> None:
@@ -203,7 +207,9 @@ def test_no_token_is_not_configured(world: SheetWorld) -> None:
 
 
 def test_missing_secret_is_not_configured(world: SheetWorld) -> None:
-    boto3.client("secretsmanager").delete_secret(SecretId="jada/google-token", ForceDeleteWithoutRecovery=True)
+    boto3.client("secretsmanager").delete_secret(
+        SecretId="jada/google-token", ForceDeleteWithoutRecovery=True
+    )
     assert world.sync().outcome == "not_configured"
     assert world.sync(GOOGLE_TOKEN_SECRET_ID="").outcome == "not_configured"
 
@@ -227,6 +233,12 @@ def test_renewed_secret_replaces_a_cached_revoked_token(world: SheetWorld) -> No
     tokens.load()  # cached
     world.put_token(token_json(refresh_token="new-refresh"))  # `jada auth google` ran meanwhile
 
-    result = run_sync(settings.config(), tokens=tokens, reader=SheetReader(settings.sheets_api_endpoint),
-                      store=SheetStore(TABLE), now=NOW, sleep=world.sleeps.append)  # fmt: skip
+    result = run_sync(
+        settings.config(),
+        tokens=tokens,
+        reader=SheetReader(settings.sheets_api_endpoint),
+        store=SheetStore(TABLE),
+        now=NOW,
+        sleep=world.sleeps.append,
+    )
     assert result.outcome == "ok"

@@ -52,7 +52,11 @@ def serial_dynamo() -> Iterator[Any]:
     """
     import boto3
     import requests
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from werkzeug.serving import make_server
 
     server = make_server(

@@ -8,11 +8,11 @@ from typing import Any
 
 import boto3
 import pytest
-
 from jada.clock import epoch
 from jada.errors import CheckpointConflict, CheckpointCorrupt, CheckpointMissing
 from jada.models import TurnRecord
 from jada.stores.checkpoints import OFFLOAD_BYTES, CheckpointStore, turn_key
+
 from tests.conftest import NOW
 
 
@@ -24,7 +24,10 @@ def turn(session: int, number: int, text: str = "", task_id: str = "t1") -> Turn
         turn=number,
         messages=[
             {"role": "assistant", "content": [{"type": "text", "text": text}]},
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"tu{number}", "content": "ok"}]},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": f"tu{number}", "content": "ok"}],
+            },
         ],
         stop_reason="tool_use",
         created_at="2026-05-12T22:00:00Z",
@@ -181,7 +184,9 @@ def test_a_body_that_is_not_json_raises_checkpoint_corrupt(store: CheckpointStor
         store.load_session("t1", 1)
 
 
-def test_a_body_that_is_json_but_not_a_turn_raises_checkpoint_corrupt(store: CheckpointStore, cloud: Any) -> None:
+def test_a_body_that_is_json_but_not_a_turn_raises_checkpoint_corrupt(
+    store: CheckpointStore, cloud: Any
+) -> None:
     body = '{"hello": "world"}'
     put_raw(cloud, turn_key(1, 1), body=body, sha256=hashlib.sha256(body.encode()).hexdigest())
     with pytest.raises(CheckpointCorrupt):

@@ -8,11 +8,11 @@ from typing import Any
 
 import boto3
 import pytest
-
 from jada.clock import epoch
 from jada.errors import QuotaExhausted
 from jada.stores import schema
 from jada.stores.counters import CounterStore, day_key
+
 from tests.conftest import NOW
 
 BEFORE_MIDNIGHT = datetime(2026, 5, 12, 23, 59, 59, tzinfo=UTC)
@@ -25,7 +25,9 @@ def counters(cloud: Any) -> CounterStore:
 
 
 def raw_item(cloud: Any, pk: str) -> dict[str, Any]:
-    item: dict[str, Any] = boto3.resource("dynamodb").Table(cloud.counters_table).get_item(Key={"pk": pk})["Item"]
+    item: dict[str, Any] = (
+        boto3.resource("dynamodb").Table(cloud.counters_table).get_item(Key={"pk": pk})["Item"]
+    )
     return item
 
 
@@ -86,7 +88,9 @@ def test_quota_renews_at_midnight_utc(counters: CounterStore) -> None:
 
 def test_the_day_is_the_utc_day_whatever_the_callers_time_zone(counters: CounterStore) -> None:
     # 01:30 in UTC+2 on the 13th is 23:30 UTC on the 12th
-    local = datetime(2026, 5, 13, 1, 30, tzinfo=UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+    local = datetime(2026, 5, 13, 1, 30, tzinfo=UTC).astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/Berlin")
+    )
     counters.take_session(local.replace(hour=1, minute=30), limit=5)
     assert counters.sessions_used(date(2026, 5, 12)) == 1
     assert counters.sessions_used(date(2026, 5, 13)) == 0

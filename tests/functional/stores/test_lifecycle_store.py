@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from jada.errors import IllegalTransition
 from jada.lifecycle import RUNNABLE, TaskStatus, can_transition
 from jada.models import SessionRecord
 from jada.stores.tasks import TaskStore
+
 from tests.conftest import NOW
 
 S = TaskStatus

@@ -8,12 +8,12 @@ from typing import Any
 
 import boto3
 import pytest
-
 from jada.errors import IllegalTransition, InvalidTaskInput, TaskNotFound
 from jada.lifecycle import SessionOutcome, TaskStatus
 from jada.models import MAX_PROMPT_CHARS, MAX_TITLE_CHARS, Answer, SessionRecord, Usage
 from jada.stores import schema
 from jada.stores.tasks import TaskStore, child_task_id
+
 from tests.conftest import NOW
 
 S = TaskStatus
@@ -35,7 +35,9 @@ def store(cloud: Any) -> TaskStore:
 # --- create and get ---------------------------------------------------------------------------
 def test_create_then_get_returns_the_same_task(store: TaskStore) -> None:
     # Given a task created with every optional field
-    created = store.create(prompt="  build the crew page  ", title="crew", priority=7, now=NOW, max_cost_usd=2.5)
+    created = store.create(
+        prompt="  build the crew page  ", title="crew", priority=7, now=NOW, max_cost_usd=2.5
+    )
     # When it is read back
     loaded = store.get(created.task_id)
     # Then it is pending, stripped, ready now, and equal to what create returned
@@ -103,7 +105,9 @@ def test_create_with_different_origins_makes_different_tasks(store: TaskStore, c
 
 
 # --- listing without a scan -------------------------------------------------------------------
-def test_list_by_status_orders_by_priority_then_age_using_only_query(store: TaskStore, dynamo_ops: Any) -> None:
+def test_list_by_status_orders_by_priority_then_age_using_only_query(
+    store: TaskStore, dynamo_ops: Any
+) -> None:
     # Given tasks of mixed priority and age, and one in another status
     low_old = store.create(prompt="low old", priority=1, now=NOW)
     high_new = store.create(prompt="high new", priority=9, now=NOW + timedelta(minutes=2))
@@ -115,7 +119,12 @@ def test_list_by_status_orders_by_priority_then_age_using_only_query(store: Task
     # When pending tasks are listed
     listed = store.list_by_status(S.PENDING)
     # Then highest priority comes first, oldest first within a priority, via Query only
-    assert [t.task_id for t in listed] == [high_old.task_id, high_new.task_id, low_old.task_id, low_new.task_id]
+    assert [t.task_id for t in listed] == [
+        high_old.task_id,
+        high_new.task_id,
+        low_old.task_id,
+        low_new.task_id,
+    ]
     assert log.operations == ["Query"]
     assert [t.task_id for t in store.list_by_status(S.CANCELLED)] == [other.task_id]
 
@@ -346,6 +355,38 @@ def test_add_usage_accumulates(store: TaskStore) -> None:
     total = store.add_usage(task.task_id, Usage(input_tokens=7, cache_read_tokens=3, cost_usd=0.2), now=NOW)
     assert total.usage == Usage(input_tokens=12, output_tokens=1, cache_read_tokens=3, cost_usd=0.3)
     assert store.get(task.task_id).usage == total.usage
+
+
+def test_add_usage_on_unknown_task_raises_task_not_found(store: TaskStore, cloud: Any) -> None:
+    with pytest.raises(TaskNotFound):
+        store.add_usage("ghost", Usage(input_tokens=1), now=NOW)
+    assert item_count(cloud) == 0
+
+
+def test_racing_usage_updates_are_never_lost(serial_dynamo: Any) -> None:
+    # Given a task and 8 writers each adding usage at the same moment
+    task = TaskStore("usage", table=serial_dynamo(schema.TASKS, "usage")).create(prompt="x", now=NOW)
+    writers = [TaskStore("usage", table=serial_dynamo(schema.TASKS, "usage")) for _ in range(8)]
+    start = threading.Barrier(len(writers))
+
+    def add(writer: TaskStore) -> None:
+        start.wait()
+        writer.add_usage(task.task_id, Usage(input_tokens=10, output_tokens=1, cost_usd=0.125), now=NOW)
+
+    threads = [threading.Thread(target=add, args=(w,)) for w in writers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then every addition counted
+    assert writers[0].get(task.task_id).usage == Usage(input_tokens=80, output_tokens=8, cost_usd=1.0)
+
+
+def test_create_with_an_existing_explicit_id_is_refused_and_keeps_the_first(store: TaskStore) -> None:
+    first = store.create(prompt="first", task_id="fixed", now=NOW)
+    with pytest.raises(InvalidTaskInput, match="already exists"):
+        store.create(prompt="second", task_id="fixed", now=NOW)
+    assert store.get("fixed") == first
 
 
 def test_add_answer_appends_and_sets_the_pending_answer(store: TaskStore) -> None:

@@ -131,6 +131,10 @@ def run_template(
         return RunResult(report, state.timeline, deployment, logs.getvalue())
 
 
+def _iso(moment: Any) -> str | None:
+    return iso(moment) if moment is not None else None
+
+
 @contextlib.contextmanager
 def _google_fake(scenario: Scenario, clock: SimClock) -> Iterator[Any]:
     from jada.local.google_server import GoogleFake
@@ -194,6 +198,10 @@ def _report(loop: EventLoop, scenario: Scenario, offline_model: bool, offline_go
         "syncs": loop.state.syncs,
         "sheet_rows": loop.sheet_rows(),
         "emails": [e.to_dict() for e in loop.mailbox.emails],
+        "executions": [
+            {"name": v.name, "status": v.status, "started_at": _iso(v.started), "stopped_at": _iso(v.stopped)}
+            for v in loop.state.executions.values()
+        ],
         "alarms": [
             {
                 "name": a.name,

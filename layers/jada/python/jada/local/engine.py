@@ -57,6 +57,7 @@ class RunState:
     syncs: list[dict[str, Any]] = field(default_factory=list)
     task_ids: dict[str, str] = field(default_factory=dict)
     seen_executions: dict[str, str] = field(default_factory=dict)
+    executions: dict[str, sfn_view.ExecutionView] = field(default_factory=dict)
     last_poll_stop: str | None = None
 
 
@@ -239,7 +240,9 @@ class EventLoop:
     def _after_poll(self, result: dict[str, Any]) -> None:
         stop = result.get("stopped_by")
         if stop and stop != self.state.last_poll_stop:
-            self._log("poll", f"poll holds runnable tasks back: {stop}")
+            why = {"quota": "the day's session quota is used up: runnable tasks wait for 00:00 UTC",
+                   "cap": "the concurrency cap is reached: runnable tasks wait for a free slot"}  # fmt: skip
+            self._log("poll", why.get(stop, f"runnable tasks held back: {stop}"))
         self.state.last_poll_stop = stop
 
     def _after_sync(self, result: dict[str, Any], stdout: str, error: str | None) -> None:
@@ -273,10 +276,11 @@ class EventLoop:
             if before == v.status:
                 continue
             self.state.seen_executions[v.arn] = v.status
+            self.state.executions[v.arn] = v
             dims = {"StateMachineArn": v.state_machine_arn}
             if before is None:
                 self.metrics.put("AWS/States", "ExecutionsStarted", dims, v.started or self.clock.now, 1)
-                self._log("session", f"started {v.name}", v.started)
+                self._log("start", f"started {v.name}", v.started)
             if v.status == "RUNNING":
                 continue
             at = v.stopped or self.clock.now
@@ -298,11 +302,12 @@ class EventLoop:
         record = task.sessions.get(number)
         outcome = record.outcome.value if record and record.outcome else "?"
         turns = record.turns if record else "?"
-        return f"ended {v.name} ('{task.title}'): {outcome} after {turns} turns; task {task.status.value}"
+        return f"'{task.title}' session {number}: {outcome} after {turns} turns, task {task.status.value}"
 
     # --- alarms -----------------------------------------------------------------------------
     def _evaluate_alarms(self) -> None:
         now = self.clock.now
+        self._sample_queues(now)
         for alarm in self.alarms:
             change = alarm.evaluate(self.metrics, now)
             if change is None:
@@ -322,6 +327,22 @@ class EventLoop:
                     self._sns.publish(TopicArn=arn, Subject=subject[:100], Message=message)
         for email in self.mailbox.collect(now):
             self._log("email", f"to {email.to}: {email.subject}")
+
+    def _sample_queues(self, now: datetime) -> None:
+        """AWS/SQS ApproximateNumberOfMessagesVisible for the queues alarms watch (CloudWatch samples it)."""
+        sqs = None
+        for alarm in self.alarms:
+            q = alarm.query
+            if (q.namespace, q.name) != ("AWS/SQS", "ApproximateNumberOfMessagesVisible"):
+                continue
+            name = dict(q.dimensions).get("QueueName")
+            if not name:
+                continue
+            sqs = sqs or boto3.client("sqs", region_name=self.dep.region)
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            count = float(attrs["Attributes"]["ApproximateNumberOfMessages"])
+            self.metrics.put("AWS/SQS", q.name, dict(q.dimensions), now - timedelta(seconds=1), count)
 
 
 def fill_context(schedule: Schedule, now: datetime) -> str:

@@ -46,13 +46,22 @@ SAMPLE_ROWS: list[list[str]] = [
 ]
 
 TOKEN_ERRORS: dict[str, tuple[int, dict[str, str]]] = {
-    "invalid_grant": (400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
+    "invalid_grant": (
+        400,
+        {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+    ),
     "invalid_rapt": (
         400,
-        {"error": "invalid_grant", "error_description": "reauth related error (invalid_rapt)",
-         "error_subtype": "invalid_rapt"},
-    ),  # fmt: skip
-    "invalid_client": (401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}),
+        {
+            "error": "invalid_grant",
+            "error_description": "reauth related error (invalid_rapt)",
+            "error_subtype": "invalid_rapt",
+        },
+    ),
+    "invalid_client": (
+        401,
+        {"error": "invalid_client", "error_description": "The OAuth client was not found."},
+    ),
     "server_error": (500, {"error": "internal_failure", "error_description": "Backend error."}),
 }
 SHEETS_ERRORS: dict[str, tuple[int, str]] = {
@@ -63,7 +72,13 @@ SHEETS_ERRORS: dict[str, tuple[int, str]] = {
     "unavailable": (503, "UNAVAILABLE"),
     "unauthenticated": (401, "UNAUTHENTICATED"),
 }
-_STATUS_MODE = {403: "forbidden", 404: "not_found", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
+_STATUS_MODE = {
+    403: "forbidden",
+    404: "not_found",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -92,7 +107,7 @@ class GoogleFake:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.spreadsheet_id = spreadsheet_id
         self.refresh_tokens = refresh_tokens
-        self.token_mode = "ok"
+        self.token_mode = "ok"  # noqa: S105
         self.sheets_mode = "ok"
         self.revoked: set[str] = set()
         self.revoke_time: datetime | None = None
@@ -144,7 +159,7 @@ class GoogleFake:
         """Revoke one refresh token, or (None) every token: refreshes answer invalid_grant."""
         with self._lock:
             if refresh_token is None:
-                self.token_mode = "invalid_grant"
+                self.token_mode = "invalid_grant"  # noqa: S105
             else:
                 self.revoked.add(refresh_token)
 
@@ -155,7 +170,7 @@ class GoogleFake:
     def reauthorize(self) -> None:
         """The user consented again: tokens work again."""
         with self._lock:
-            self.token_mode = "ok"
+            self.token_mode = "ok"  # noqa: S105
             self.revoked.clear()
             self.revoke_time = None
 
@@ -163,7 +178,7 @@ class GoogleFake:
         """Back to a healthy fake with `rows` (default: the sample sheet) and no recorded requests."""
         with self._lock:
             self.rows = [list(r) for r in (SAMPLE_ROWS if rows is None else rows)]
-            self.token_mode = self.sheets_mode = "ok"
+            self.token_mode = self.sheets_mode = "ok"  # noqa: S105
             self.revoked.clear()
             self.revoke_time = None
             self.requests.clear()
@@ -193,7 +208,9 @@ class GoogleFake:
         refresh = _one(form, "refresh_token")
         if grant != "refresh_token" or not refresh:
             return 400, {"error": "invalid_request", "error_description": "Missing refresh_token."}
-        dead = refresh in self.revoked or (self.refresh_tokens is not None and refresh not in self.refresh_tokens)
+        dead = refresh in self.revoked or (
+            self.refresh_tokens is not None and refresh not in self.refresh_tokens
+        )
         if dead or (self.revoke_time is not None and self.clock() >= self.revoke_time):
             return TOKEN_ERRORS["invalid_grant"]
         return 200, self._issue()
@@ -284,7 +301,7 @@ def _handler_for(fake: GoogleFake) -> type[BaseHTTPRequestHandler]:
             fake.requests.append(Recorded("POST", url.path, parse_qs(url.query), form))
             if url.path != "/token":
                 self._reply(404, {"error": "not_found"})
-            elif fake.token_mode == "drop" and not fake._token_failures:
+            elif fake.token_mode == "drop" and not fake._token_failures:  # noqa: S105
                 self._drop()
             else:
                 self._reply(*fake._token_answer(form))

@@ -125,7 +125,8 @@ class InProcessLambda:
     # --- set-up ---------------------------------------------------------------------------------
     def register(self, function_name: str, handler_file: str | Path) -> None:
         """Run `handler_file`'s `handler` for the function of that name (or ARN)."""
-        self.handlers[function_name.rsplit(":function:", 1)[-1].split(":")[0]] = Path(handler_file)
+        name = function_name.rsplit(":function:", 1)[-1].split(":", maxsplit=1)[0]
+        self.handlers[name] = Path(handler_file)
 
     def install(self) -> InProcessLambda:
         from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -134,10 +135,9 @@ class InProcessLambda:
             return self
         runtime = self
 
-        def invoke(
-            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-        ) -> bytes:
-            return runtime._invoke(backend, function_name, qualifier, body, headers, response_headers)
+        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, *_: Any) -> bytes:
+            # moto's signature: (self, function_name, qualifier, body, headers, response_headers)
+            return runtime._invoke(backend, function_name, qualifier, body, _[-1])
 
         self._saved = LambdaSimpleBackend.__dict__["invoke"]
         LambdaSimpleBackend.invoke = invoke  # type: ignore[assignment,method-assign]
@@ -161,7 +161,7 @@ class InProcessLambda:
 
     # --- one invocation -------------------------------------------------------------------------
     def _invoke(
-        self, backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+        self, backend: Any, function_name: str, qualifier: str | None, body: Any, response_headers: Any
     ) -> bytes:
         fn = backend.get_function(function_name, qualifier)
         raw = body.decode() if isinstance(body, bytes) else (body or "")
@@ -219,7 +219,7 @@ class InProcessLambda:
         target = Path(self._code_dir.name) / hashlib.sha256(code).hexdigest()[:16]
         if not target.is_dir():
             with zipfile.ZipFile(io.BytesIO(code)) as archive:
-                archive.extractall(target)  # noqa: S202 - our own packages, written by provisioning
+                archive.extractall(target)  # our own packages, written by provisioning
         path = target / (module_name.replace(".", "/") + ".py")
         if not path.is_file():
             raise LookupError(f"function {fn.function_name}: its package has no {path.name}")

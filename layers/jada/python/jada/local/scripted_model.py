@@ -3,9 +3,10 @@
 It reads the task from the conversation and plays a part chosen by keywords of the task's text:
 - "approval" / "sign-off" / "decision": asks the operator (block_task); once answered, completes;
 - "follow-up" / "downstream": queues a downstream task (create_task), then completes;
-- "multi-session" / "long": works until the turn limit, saves a handoff note when asked, and
-  completes in a later session after reading that note;
-- anything else: one working turn, then complete_task.
+- "multi-session" / "long": drafts long sections (replies cut at the output limit, so the session
+  goes on) until the turn limit, saves a handoff note when asked, and completes in a later session
+  after reading that note;
+- anything else: complete_task at once.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def respond(request: dict[str, Any]) -> Response:
         words = ""
     size = usage(input_tokens=count_tokens(request), output_tokens=40 + 5 * turn)
 
-    def answer(*blocks: dict[str, Any]) -> Response:
-        return reply(*blocks, usage_block=size)
+    def answer(*blocks: dict[str, Any], stop_reason: str | None = None) -> Response:
+        return reply(*blocks, usage_block=size, stop_reason=stop_reason)
 
     if HANDOFF_MARK in latest:
         note = f"Handoff for {title}: sections 1-{turn} drafted and checked. Next: finish the last sections."
@@ -83,7 +84,5 @@ def respond(request: dict[str, Any]) -> Response:
         if resumed and "Handoff note" in opening and turn >= 3:
             summary = f"{title}: finished from the handoff note in a later session."
             return answer(tool_use("complete_task", {"summary": summary}))
-        return answer(text(f"Working on {title}: part {turn} done, more to go."))
-    if turn >= 2:
-        return answer(tool_use("complete_task", {"summary": f"{title}: done."}))
-    return answer(text(f"Working on {title}: looked at the requirements."))
+        return answer(text(f"{title}, section {turn}: ..."), stop_reason="max_tokens")
+    return answer(tool_use("complete_task", {"summary": f"{title}: done."}))

@@ -29,6 +29,8 @@ def print_timeline(console: Console, timeline: list[Entry]) -> None:
     table.add_column("")
     last_sync = None
     for entry in sorted(timeline, key=lambda e: e.at):
+        if entry.kind == "start":
+            continue  # the session's end line says it all
         if entry.kind == "sync" and entry.text == last_sync:
             continue  # one line per change of sync outcome keeps the timeline short
         if entry.kind == "sync":

@@ -1,7 +1,8 @@
 """The poll: start one Step Functions execution per runnable task, within the quota and the cap.
 
-Per task: take a concurrency slot (keyed by the execution name), take a session from the UTC day's quota, claim the task
-(conditional write), start the execution `<task-id>-s<n>`. A failed start gives everything back.
+Per task: take a concurrency slot (keyed by the execution name), take a session from the UTC
+day's quota, claim the task (conditional write), start the execution `<task-id>-s<n>`.
+A failed start gives everything back.
 When nothing is runnable the poll costs exactly one DynamoDB Query.
 """
 

@@ -17,10 +17,13 @@ def _values_api(endpoint: str | None) -> tuple[Any, Any]:
     from google.oauth2.credentials import Credentials
     from googleapiclient.discovery import build
 
-    authorized = google_auth_httplib2.AuthorizedHttp(Credentials(token=None), http=httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS))
+    authorized = google_auth_httplib2.AuthorizedHttp(
+        Credentials(token=None), http=httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS)
+    )
     options = {"api_endpoint": endpoint} if endpoint else None
-    service = build("sheets", "v4", http=authorized, static_discovery=True, cache_discovery=False,
-                    client_options=options)  # fmt: skip
+    service = build(
+        "sheets", "v4", http=authorized, static_discovery=True, cache_discovery=False, client_options=options
+    )
     return service.spreadsheets().values(), authorized
 
 
@@ -36,9 +39,11 @@ class SheetReader:
         authorized.credentials = credentials
         self.calls += 1
         response = values.get(
-            spreadsheetId=spreadsheet_id, range=sheet_range, majorDimension="ROWS",
+            spreadsheetId=spreadsheet_id,
+            range=sheet_range,
+            majorDimension="ROWS",
             valueRenderOption="FORMATTED_VALUE",
-        ).execute(num_retries=0)  # fmt: skip
+        ).execute(num_retries=0)
         return list(response.get("values", []))
 
 

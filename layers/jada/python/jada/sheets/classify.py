@@ -14,7 +14,7 @@ from jada.errors import ConfigurationError
 from jada.sheets.token import TokenRefreshFailed
 
 OK = "ok"
-TOKEN_ERROR = "token_error"  # re-authentication needed: `jada auth google`
+TOKEN_ERROR = "token_error"  # noqa: S105 - re-authentication needed: `jada auth google`
 TRANSIENT_ERROR = "transient_error"  # retried within the run, then reported
 CONFIG_ERROR = "config_error"  # wrong client, no access, no such sheet or range
 NOT_CONFIGURED = "not_configured"  # no token stored yet
@@ -23,11 +23,22 @@ OUTCOMES = (OK, TOKEN_ERROR, TRANSIENT_ERROR, CONFIG_ERROR, NOT_CONFIGURED)
 #: token endpoint error codes (RFC 6749 section 5.2) that a new consent fixes
 REAUTH_CODES = {"invalid_grant"}
 #: codes that mean the OAuth client or request is wrong: fix the configuration
-CONFIG_CODES = {"invalid_client", "unauthorized_client", "invalid_scope", "invalid_request",
-                "unsupported_grant_type"}  # fmt: skip
+CONFIG_CODES = {
+    "invalid_client",
+    "unauthorized_client",
+    "invalid_scope",
+    "invalid_request",
+    "unsupported_grant_type",
+}
 TRANSIENT_CODES = {"temporarily_unavailable", "server_error", "internal_failure"}
-AWS_TRANSIENT_CODES = {"ThrottlingException", "Throttling", "InternalServiceError", "ServiceUnavailable",
-                       "RequestTimeout", "RequestLimitExceeded"}  # fmt: skip
+AWS_TRANSIENT_CODES = {
+    "ThrottlingException",
+    "Throttling",
+    "InternalServiceError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "RequestLimitExceeded",
+}
 
 
 @dataclass(frozen=True)

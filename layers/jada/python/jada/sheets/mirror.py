@@ -62,7 +62,9 @@ def parse_sheet(values: list[list[object]], key_column: str) -> ParsedSheet:
     header = [str(cell).strip() for cell in values[0]]
     named = [h for h in header if h]
     if key_column not in header:
-        raise ConfigurationError(f"the header row has no key column {key_column!r} (found: {', '.join(named)})")
+        raise ConfigurationError(
+            f"the header row has no key column {key_column!r} (found: {', '.join(named)})"
+        )
     if len(set(named)) != len(named):
         raise ConfigurationError("the header row repeats a column name")
     parsed = ParsedSheet(header=header)
@@ -98,9 +100,10 @@ def plan_mirror(
     parsed: ParsedSheet, stored: dict[str, StoredRow], *, min_fraction: float = DEFAULT_MIN_FRACTION
 ) -> MirrorPlan:
     upserts = [
-        row for row in parsed.rows
+        row
+        for row in parsed.rows
         if (old := stored.get(row.key)) is None or old.deleted or old.hash != row.hash
-    ]  # fmt: skip
+    ]
     live = {key for key, old in stored.items() if not old.deleted}
     present = {row.key for row in parsed.rows} | {q.key for q in parsed.quarantined if q.key}
     tombstones = sorted(live - present)

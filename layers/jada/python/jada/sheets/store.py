@@ -53,10 +53,16 @@ class SheetStore:
         """The mirrored rows as `{"key", "row", "data", ...}` (for readers such as an agent tool)."""
         items = (from_item(i) for i in self._query(KeyConditionExpression=Key("pk").eq(ROW)))
         return [
-            {"key": i["sk"], "row": i.get("row"), "data": i.get("data", {}), "synced_at": i.get("synced_at"),
-             "deleted_at": i.get("deleted_at")}
-            for i in items if include_deleted or "deleted_at" not in i
-        ]  # fmt: skip
+            {
+                "key": i["sk"],
+                "row": i.get("row"),
+                "data": i.get("data", {}),
+                "synced_at": i.get("synced_at"),
+                "deleted_at": i.get("deleted_at"),
+            }
+            for i in items
+            if include_deleted or "deleted_at" not in i
+        ]
 
     def apply(self, plan: MirrorPlan, now: datetime) -> None:
         """Write changed rows in batches (25 per request) and tombstone removed ones."""
@@ -64,9 +70,15 @@ class SheetStore:
         with self.table.batch_writer() as batch:
             for row in plan.upserts:
                 batch.put_item(
-                    Item={"pk": ROW, "sk": row.key, "row": row.number, "data": row.data,
-                          "row_hash": row.hash, "synced_at": stamp}
-                )  # fmt: skip
+                    Item={
+                        "pk": ROW,
+                        "sk": row.key,
+                        "row": row.number,
+                        "data": row.data,
+                        "row_hash": row.hash,
+                        "synced_at": stamp,
+                    }
+                )
         for key in plan.tombstones:
             self.table.update_item(
                 Key={"pk": ROW, "sk": key},

@@ -12,13 +12,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
-
 from jada.clock import iso
 from jada.errors import ConfigurationError
 from jada.settings import EnvModel
 from jada.sheets.api import SheetReader
-from jada.sheets.classify import CONFIG_ERROR, NOT_CONFIGURED, OK, TOKEN_ERROR, TRANSIENT_ERROR, Failure, classify
+from jada.sheets.classify import (
+    CONFIG_ERROR,
+    NOT_CONFIGURED,
+    OK,
+    TOKEN_ERROR,
+    TRANSIENT_ERROR,
+    Failure,
+    classify,
+)
 from jada.sheets.mirror import DEFAULT_MIN_FRACTION, parse_sheet, plan_mirror
 from jada.sheets.store import SheetStore
 from jada.sheets.token import TokenEndpoint, TokenRecord, TokenSource, refresh
@@ -116,15 +122,31 @@ def run_sync(
     log: Any = None,
 ) -> SyncResult:
     """Run one sync and record it. Raises only on a bug or when the sheet table cannot be written."""
-    result = _sync(config, tokens, reader, store, now, endpoint or TokenEndpoint(), sleep, log)
+    result = _sync(
+        config,
+        tokens=tokens,
+        reader=reader,
+        store=store,
+        now=now,
+        endpoint=endpoint or TokenEndpoint(),
+        sleep=sleep,
+        log=log,
+    )
     store.record_run(result.to_dict(), now)
     return result
 
 
 def _sync(
-    config: SyncConfig, tokens: TokenSource, reader: SheetReader, store: SheetStore, now: datetime,
-    endpoint: TokenEndpoint, sleep: Callable[[float], None], log: Any,
-) -> SyncResult:  # fmt: skip
+    config: SyncConfig,
+    *,
+    tokens: TokenSource,
+    reader: SheetReader,
+    store: SheetStore,
+    now: datetime,
+    endpoint: TokenEndpoint,
+    sleep: Callable[[float], None],
+    log: Any,
+) -> SyncResult:
     result = SyncResult(outcome=OK, at=iso(now))
     try:
         record = tokens.load()
@@ -136,16 +158,22 @@ def _sync(
     result.token_age_days = record.age_days(now)
     result.app_testing = record.is_testing_app(config.app_testing)
     if not config.spreadsheet_id:
-        return _failed(result, ConfigurationError("SPREADSHEET_ID is not set (cdk.json context spreadsheetId)"))
+        return _failed(
+            result, ConfigurationError("SPREADSHEET_ID is not set (cdk.json context spreadsheetId)")
+        )
 
-    values, failure = _read(config, record, reader, endpoint, sleep, result, log)
+    values, failure = _read(
+        config, record, reader=reader, endpoint=endpoint, sleep=sleep, result=result, log=log
+    )
     if failure is not None and failure.outcome == TOKEN_ERROR:
         # the secret may have been renewed (`jada auth google`) since it was cached: try it once
         fresh = _reload(tokens)
         if fresh is not None and fresh.refresh_token != record.refresh_token:
             result.token_age_days = fresh.age_days(now)
             result.app_testing = fresh.is_testing_app(config.app_testing)
-            values, failure = _read(config, fresh, reader, endpoint, sleep, result, log)
+            values, failure = _read(
+                config, fresh, reader=reader, endpoint=endpoint, sleep=sleep, result=result, log=log
+            )
     if failure is not None:
         return _set_failure(result, failure)
 
@@ -156,7 +184,11 @@ def _sync(
     plan = plan_mirror(parsed, store.stored_rows(), min_fraction=config.min_fraction)
     store.apply(plan, now)
     result.rows = len(parsed.rows)
-    result.written, result.tombstoned, result.unchanged = len(plan.upserts), len(plan.tombstones), plan.unchanged
+    result.written, result.tombstoned, result.unchanged = (
+        len(plan.upserts),
+        len(plan.tombstones),
+        plan.unchanged,
+    )
     result.quarantined = len(parsed.quarantined)
     result.quarantine = [
         {"row": q.number, "reason": q.reason} for q in parsed.quarantined[:MAX_QUARANTINE_DETAILS]
@@ -166,9 +198,15 @@ def _sync(
 
 
 def _read(
-    config: SyncConfig, record: TokenRecord, reader: SheetReader, endpoint: TokenEndpoint,
-    sleep: Callable[[float], None], result: SyncResult, log: Any,
-) -> tuple[list[list[Any]], Failure | None]:  # fmt: skip
+    config: SyncConfig,
+    record: TokenRecord,
+    *,
+    reader: SheetReader,
+    endpoint: TokenEndpoint,
+    sleep: Callable[[float], None],
+    result: SyncResult,
+    log: Any,
+) -> tuple[list[list[Any]], Failure | None]:
     """Refresh and read, retrying transient failures within the run."""
     failure: Failure | None = None
     for attempt in range(1, config.attempts + 1):
@@ -184,8 +222,14 @@ def _read(
             if failure.outcome != TRANSIENT_ERROR or attempt == config.attempts:
                 return [], failure
             if log is not None:
-                log.warning("sheet sync retrying", extra={"attempt": attempt, "error_code": failure.code,
-                                                          "error_description": failure.description})  # fmt: skip
+                log.warning(
+                    "sheet sync retrying",
+                    extra={
+                        "attempt": attempt,
+                        "error_code": failure.code,
+                        "error_description": failure.description,
+                    },
+                )
             sleep(config.backoff_seconds * 2 ** (attempt - 1))
     return [], failure
 
@@ -205,5 +249,9 @@ def _failed(result: SyncResult, exc: Exception) -> SyncResult:
 
 
 def _set_failure(result: SyncResult, failure: Failure) -> SyncResult:
-    result.outcome, result.error_code, result.error_description = failure.outcome, failure.code, failure.description
+    result.outcome, result.error_code, result.error_description = (
+        failure.outcome,
+        failure.code,
+        failure.description,
+    )
     return result

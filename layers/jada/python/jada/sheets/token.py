@@ -19,11 +19,20 @@ from jada.clock import iso, parse_time
 from jada.errors import ConfigurationError, JadaError
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets.readonly"]
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105
 REQUIRED_FIELDS = ("refresh_token", "client_id", "client_secret")
 TESTING, PRODUCTION = "testing", "production"
 #: libraries whose DEBUG logs print request and response bodies (the secret's value, tokens)
-WIRE_LOGGERS = ("botocore", "boto3", "urllib3", "requests_oauthlib", "oauthlib", "httplib2", "google", "googleapiclient")
+WIRE_LOGGERS = (
+    "botocore",
+    "boto3",
+    "urllib3",
+    "requests_oauthlib",
+    "oauthlib",
+    "httplib2",
+    "google",
+    "googleapiclient",
+)
 
 
 def quiet_wire_logs() -> None:
@@ -154,8 +163,15 @@ class TokenEndpoint:
         self.timeout = timeout
         self.last_error: dict[str, Any] | None = None
 
-    def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None,
-                 timeout: float | None = None, **kwargs: Any) -> Any:  # fmt: skip
+    def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Any = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
         response = self._request(url, method, body, headers, timeout or self.timeout, **kwargs)
         if response.status >= 400:
             self.last_error = _error_fields(response.status, response.data)
@@ -181,7 +197,7 @@ def refresh(credentials: Any, endpoint: TokenEndpoint) -> None:
     try:
         credentials.refresh(endpoint)
     except RefreshError as exc:
-        answer = dict(endpoint.last_error or {})
+        answer: dict[str, Any] = dict(endpoint.last_error or {})
         if not answer.get("error") and len(exc.args) > 1 and isinstance(exc.args[1], dict):
             answer.update({k: str(v) for k, v in exc.args[1].items() if k in ("error", "error_description")})
         raise TokenRefreshFailed(

@@ -102,8 +102,7 @@ class CheckpointStore:
         records = self._load(task_id, Key("turn_key").begins_with(f"s{session:04d}#"))
         if expected_turns is not None and len(records) < expected_turns:
             raise CheckpointMissing(
-                f"task {task_id} session {session}: {expected_turns} turns ran but "
-                f"{len(records)} are stored",
+                f"task {task_id} session {session}: {expected_turns} turns ran but {len(records)} are stored",
                 task_id=task_id,
             )
         return records

@@ -97,14 +97,14 @@ class CounterStore:
         that died without releasing) are reclaimed. Optimistic concurrency on a version number.
         Returns False, changing nothing, when `holder` already holds a live slot (a racing poll)."""
         for _ in range(20):
-            item = from_item(self.table.get_item(Key={"pk": SLOTS_KEY}, ConsistentRead=True).get("Item") or {})
+            item = from_item(
+                self.table.get_item(Key={"pk": SLOTS_KEY}, ConsistentRead=True).get("Item") or {}
+            )
             holders: dict[str, int] = {k: v for k, v in item.get("holders", {}).items() if v > epoch(now)}
             if holder in holders:
                 return False
             if holder not in holders and len(holders) >= limit:
-                raise QuotaExhausted(
-                    f"{len(holders)} sessions are running; the cap is {limit}", cap=limit
-                )
+                raise QuotaExhausted(f"{len(holders)} sessions are running; the cap is {limit}", cap=limit)
             holders[holder] = epoch(now + stale_after)
             version = item.get("version", 0)
             try:

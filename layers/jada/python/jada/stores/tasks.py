@@ -109,13 +109,13 @@ class TaskStore:
             max_cost_usd=max_cost_usd,
         )
         try:
-            self.table.put_item(
-                Item=self._item(task), ConditionExpression=Attr("task_id").not_exists()
-            )
+            self.table.put_item(Item=self._item(task), ConditionExpression=Attr("task_id").not_exists())
         except ClientError as exc:
-            if is_condition_failure(exc) and origin:
+            if not is_condition_failure(exc):
+                raise
+            if origin:
                 return self.get(task_id)
-            raise
+            raise InvalidTaskInput(f"a task with id {task_id!r} already exists", task_id=task_id) from exc
         return task
 
     def get(self, task_id: str) -> Task:
@@ -207,9 +207,12 @@ class TaskStore:
         expression = "SET " + ", ".join(sets)
         if removes:
             expression += " REMOVE " + ", ".join(dict.fromkeys(removes))
-        condition = "attribute_exists(task_id) AND #status IN (" + ", ".join(
-            f":from{i}" for i in range(len(allowed))
-        ) + ")" + (f" AND {condition}" if condition else "")
+        condition = (
+            "attribute_exists(task_id) AND #status IN ("
+            + ", ".join(f":from{i}" for i in range(len(allowed)))
+            + ")"
+            + (f" AND {condition}" if condition else "")
+        )
         try:
             result = self.table.update_item(
                 Key={"task_id": task_id},
@@ -251,7 +254,11 @@ class TaskStore:
                 # only this claim: the task is running *that* session (not a later one, not finished)
                 ConditionExpression="attribute_exists(task_id) AND #status = :running "
                 "AND attribute_exists(sessions.#sn)",
-                ExpressionAttributeNames={"#status": "status", "#sn": str(session_number), "#version": "version"},
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#sn": str(session_number),
+                    "#version": "version",
+                },
                 ExpressionAttributeValues={
                     ":back": back.value,
                     ":queue": RUNNABLE_QUEUE,
@@ -306,10 +313,25 @@ class TaskStore:
         )
 
     def add_usage(self, task_id: str, usage: Usage, *, now: datetime) -> Task:
-        current = self.get(task_id)
-        total = current.usage + usage
-        self.update_fields(task_id, now=now, usage=total.model_dump())
-        return current.model_copy(update={"usage": total})
+        """Add to the task's usage totals in one atomic update (no lost update between writers)."""
+        fields = list(Usage.model_fields)
+        adds = ", ".join(f"#u.#k{i} = if_not_exists(#u.#k{i}, :zero) + :v{i}" for i in range(len(fields)))
+        names = {"#u": "usage", **{f"#k{i}": f for i, f in enumerate(fields)}}
+        values = {f":v{i}": v for i, v in enumerate(to_item(usage.model_dump()).values())}
+        try:
+            result = self.table.update_item(
+                Key={"task_id": task_id},
+                UpdateExpression=f"SET {adds}, updated_at = :now",
+                ConditionExpression="attribute_exists(task_id)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**values, ":zero": 0, ":now": iso(now)},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise TaskNotFound(f"no task with id {task_id!r}", task_id=task_id) from exc
+            raise
+        return Task.model_validate(from_item(result["Attributes"]))
 
     def add_answer(self, task_id: str, answer: Answer, *, now: datetime) -> None:
         self._update(

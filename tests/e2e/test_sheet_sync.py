@@ -1,0 +1,58 @@
+"""The port sheet sync and its alarms, end to end: healthy, revoked token, stopped sync."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from jada.local.cloud import RunResult
+
+from .conftest import sheet, task
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_healthy_scenario_sends_no_email(run_scenario: Callable[..., RunResult]) -> None:
+    result = run_scenario({
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-13T00:30:00Z",
+        "sheet_sync": sheet(),
+        "tasks": [task("2026-05-12T22:00:00Z", "crew page"), task("2026-05-12T23:30:00Z", "berths")],
+    })  # fmt: skip
+    assert [s["outcome"] for s in result.report["syncs"]] == ["ok"] * 6
+    assert result.report["sheet_rows"] == 12
+    assert {t["status"] for t in result.report["tasks"]} == {"done"}
+    assert result.report["emails"] == []
+
+
+def test_a_revoked_token_emails_the_token_alarm_and_keeps_the_rows(
+    run_scenario: Callable[..., RunResult],
+) -> None:
+    result = run_scenario({
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-12T23:10:00Z",
+        "sheet_sync": sheet(revoke_at="2026-05-12T22:40:00Z"),
+    })  # fmt: skip
+    syncs = [(s["at"][11:16], s["outcome"]) for s in result.report["syncs"]]
+    assert syncs == [("22:00", "ok"), ("22:30", "ok"), ("23:00", "token_error")]
+    assert result.report["syncs"][-1]["error_code"] == "invalid_grant"
+    assert result.report["sheet_rows"] == 12  # nothing erased
+    (email,) = result.report["emails"]
+    assert email["subject"] == 'ALARM: "Jada-SheetSyncTokenError" in US East (N. Virginia)'
+    assert (email["at"], email["to"]) == ("2026-05-12T23:01:00Z", "ops@example.com")
+    assert "jada auth google" in email["body"]  # the runbook
+    assert "OK -> ALARM" in email["body"]
+
+
+def test_a_stopped_sync_emails_the_stale_sync_alarm(run_scenario: Callable[..., RunResult]) -> None:
+    # Given the token endpoint stops answering after the 22:00 sync
+    result = run_scenario({
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-12T23:35:00Z",
+        "sheet_sync": sheet(stop_at="2026-05-12T22:10:00Z"),
+    })  # fmt: skip
+    outcomes = [s["outcome"] for s in result.report["syncs"]]
+    assert outcomes[0] == "ok"
+    assert "ok" not in outcomes[1:]
+    # Then 90 minutes without a success raise the stale-sync alarm, and only that one
+    subjects = [e["subject"] for e in result.report["emails"]]
+    assert subjects == ['ALARM: "Jada-SheetSyncStale" in US East (N. Virginia)']
+    assert result.report["emails"][0]["at"] == "2026-05-12T23:31:00Z"
+    assert result.report["sheet_rows"] == 12

@@ -1,0 +1,138 @@
+"""`jada sync now` and `jada sync status` with typer's CliRunner, against moto, the Google fake and a
+loopback Lambda Invoke endpoint that runs the real sync handler."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from jada.cli import stack as cli_stack
+from jada.cli.main import app
+from jada.sheets.store import SheetStore
+from typer.testing import CliRunner
+
+from tests.functional.sheets.conftest import CLIENT_SECRET, NOW, REFRESH_TOKEN, SECRET, TABLE, SheetWorld
+from tests.functional.sheets.lambda_fake import FakeLambda
+from tests.functional.sheets.test_handler import load_handler
+
+FUNCTION = "Jada-SheetSyncSyncFunction"
+runner = CliRunner()
+
+
+@pytest.fixture
+def deployed(world: SheetWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLambda]:
+    """The stack's outputs, and its sync function behind a Lambda Invoke endpoint."""
+    secret_arn = boto3.client("secretsmanager").describe_secret(SecretId=SECRET)["ARN"]
+    outputs = {"SheetTableName": TABLE, "GoogleTokenSecretArn": secret_arn, "SyncFunctionName": FUNCTION}
+    monkeypatch.setenv("JADA_OUTPUTS_JSON", json.dumps(outputs))
+    cli_stack.outputs.cache_clear()
+    with FakeLambda({FUNCTION: load_handler().handler}) as fake:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", fake.endpoint)
+        yield fake
+    cli_stack.outputs.cache_clear()
+
+
+def invoke(*args: str) -> Any:
+    result = runner.invoke(app, list(args))
+    for secret in (REFRESH_TOKEN, CLIENT_SECRET, "ya29."):
+        assert secret not in result.output
+    return result
+
+
+def test_sync_now_prints_outcome_and_counts(deployed: FakeLambda) -> None:
+    result = invoke("sync", "now")
+    assert result.exit_code == 0, result.output
+    assert ": ok" in result.output
+    assert "12 rows: 12 written, 0 tombstoned" in result.output
+    assert deployed.invocations == [(FUNCTION, {"source": "jada sync now"})]
+    assert '"SyncSucceeded"' in deployed.logs.getvalue()  # the function's EMF went to its own log
+
+
+def test_sync_now_token_error_exits_non_zero_with_the_fix(deployed: FakeLambda, world: SheetWorld) -> None:
+    world.google.revoke()
+    result = invoke("sync", "now", "--stack", "Jada")
+    assert result.exit_code == 1
+    assert "token_error" in result.output
+    assert "invalid_grant: Token has been expired or revoked." in result.output
+    assert "jada auth google --client-secrets FILE --stack Jada" in result.output
+
+
+def test_sync_now_json(deployed: FakeLambda, world: SheetWorld) -> None:
+    world.google.sheets_mode = "forbidden"
+    result = invoke("sync", "now", "--json")
+    assert result.exit_code == 1
+    body = json.loads(result.output)
+    assert (body["outcome"], body["error_code"]) == ("config_error", "PERMISSION_DENIED")
+
+
+def test_sync_now_reports_a_crashed_function(deployed: FakeLambda, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHEET_TABLE", "no-such-table")  # the run cannot be recorded: the function fails
+    result = invoke("sync", "now")
+    assert result.exit_code == 2
+    assert "the sync function failed: ResourceNotFoundException" in result.output
+
+
+def test_sync_now_without_a_stack(monkeypatch: pytest.MonkeyPatch, moto_aws: None) -> None:
+    monkeypatch.setenv("JADA_OUTPUTS_JSON", "{}")
+    cli_stack.outputs.cache_clear()
+    result = invoke("sync", "now")
+    cli_stack.outputs.cache_clear()
+    assert result.exit_code == 2
+    assert "no output SyncFunctionName" in result.output
+
+
+def test_sync_status_shows_runs_token_age_and_alarms(deployed: FakeLambda, world: SheetWorld) -> None:
+    store = SheetStore(TABLE)
+    store.record_run({"outcome": "ok", "at": "2026-05-12T22:00:00Z", "rows": 12, "written": 12}, NOW)
+    store.record_run(
+        {
+            "outcome": "token_error",
+            "at": "2026-05-12T22:30:00Z",
+            "error_code": "invalid_grant",
+            "error_description": "Token has been expired or revoked.",
+        },
+        NOW + timedelta(minutes=30),
+    )
+    cloudwatch = boto3.client("cloudwatch")
+    for name in ("Jada-SheetSyncTokenError", "Jada-SheetSyncStale", "Other-Alarm"):
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            MetricName="X",
+            Namespace="Jada",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+    cloudwatch.set_alarm_state(
+        AlarmName="Jada-SheetSyncTokenError", StateValue="ALARM", StateReason="token refused"
+    )
+
+    result = invoke("sync", "status")
+    assert result.exit_code == 0, result.output
+    assert "Token: testing app, obtained 2026-05-10T22:00:00Z" in result.output
+    assert "dies by 2026-05-17T22:00:00Z" in result.output
+    assert "ALARM             Jada-SheetSyncTokenError" in result.output
+    assert "Other-Alarm" not in result.output
+    lines = result.output.splitlines()
+    assert lines.index("Sync at 2026-05-12T22:30:00Z: token_error") < lines.index(
+        "Sync at 2026-05-12T22:00:00Z: ok"
+    )
+
+    data = json.loads(invoke("sync", "status", "--json").output)
+    assert [r["outcome"] for r in data["runs"]] == ["token_error", "ok"]
+    assert data["token"]["app_status"] == "testing"
+    assert {a["name"]: a["state"] for a in data["alarms"]}["Jada-SheetSyncTokenError"] == "ALARM"
+
+
+def test_sync_status_without_a_token(deployed: FakeLambda, world: SheetWorld) -> None:
+    world.put_token("{}")
+    result = invoke("sync", "status")
+    assert result.exit_code == 0
+    assert "Token: not configured" in result.output
+    assert "Last runs: none recorded" in result.output
