@@ -23,7 +23,8 @@ COLD = {
     "import boto3": "import boto3",
     "poll handler": (
         "import importlib.util\n"
-        f"spec = importlib.util.spec_from_file_location('poll_handler', {str(ROOT / 'functions/poll/handler.py')!r})\n"
+        f"path = {str(ROOT / 'functions/poll/handler.py')!r}\n"
+        "spec = importlib.util.spec_from_file_location('poll_handler', path)\n"
         "spec.loader.exec_module(importlib.util.module_from_spec(spec))"
     ),
 }
@@ -71,8 +72,9 @@ def request_counts() -> dict[str, Any]:
             TaskStore("tasks", resource.Table("tasks")),
             CounterStore("counters", resource.Table("counters")),
         )
+        settings = Settings.from_env({"SESSIONS_PER_DAY": "100", "MAX_CONCURRENT_SESSIONS": "100"})
         kwargs = {"tasks": tasks, "counters": counters, "sfn": session.client("stepfunctions"),
-                  "state_machine_arn": machine, "settings": Settings(sessions_per_day=100, max_concurrent_sessions=100)}  # fmt: skip
+                  "state_machine_arn": machine, "settings": settings}  # fmt: skip
 
         started = time.perf_counter()
         poll(now, **kwargs)
@@ -96,12 +98,11 @@ def request_counts() -> dict[str, Any]:
 
 
 def main() -> None:
-    print("Poll Lambda benchmark (Python %s, %d fresh interpreters each)" % (sys.version.split()[0], RUNS))
+    print(f"Poll Lambda benchmark (Python {sys.version.split()[0]}, {RUNS} fresh interpreters each)")
     for name, code in COLD.items():
         t = cold_import_ms(code)
-        print(
-            f"  cold import {name:<13} median {statistics.median(t):7.1f} ms  (min {min(t):.1f}, max {max(t):.1f})"
-        )
+        spread = f"(min {min(t):.1f}, max {max(t):.1f})"
+        print(f"  cold import {name:<13} median {statistics.median(t):7.1f} ms  {spread}")
     counts = request_counts()
     print(f"  AWS requests per idle poll:      {counts['idle_requests']}  {counts['idle_calls']}")
     print(f"  AWS requests per session start:  {counts['requests_per_session_start']:.0f}"

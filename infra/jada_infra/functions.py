@@ -6,8 +6,8 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-
 from jada.telemetry import NAMESPACE, SERVICE
+
 from jada_infra.layers import ARCHITECTURE, ASSET_EXCLUDES, ROOT, RUNTIME, SharedLayers
 
 
@@ -19,7 +19,7 @@ def python_function(
     layers: SharedLayers,
     environment: dict[str, str],
     with_dependencies: bool,
-    timeout: Duration = Duration.seconds(60),
+    timeout: Duration | None = None,
     memory_size: int = 256,
     description: str = "",
 ) -> lambda_.Function:
@@ -42,7 +42,7 @@ def python_function(
         handler="handler.handler",
         code=lambda_.Code.from_asset(str(ROOT / "functions" / folder), exclude=ASSET_EXCLUDES),
         layers=function_layers,
-        timeout=timeout,
+        timeout=timeout or Duration.seconds(60),
         memory_size=memory_size,
         tracing=lambda_.Tracing.ACTIVE,
         log_group=log_group,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from aws_cdk import Acknowledgment, CfnElement, Duration, RemovalPolicy, SecretValue, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
@@ -113,6 +115,7 @@ class Orchestration(Construct):
                 dead_letter_queue=self.dead_letters,
             ),
         )
+        self._end_stray_executions()
         self._alarms(alerting)
         self._acknowledge(state)
 
@@ -190,6 +193,32 @@ class Orchestration(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
 
+    def _end_stray_executions(self) -> None:
+        """An execution that times out or is stopped never reaches its end step: this rule hands it
+        to the session-end function, which records the failure and frees the slot (a no-op for
+        executions that already recorded their end)."""
+        events.Rule(
+            self,
+            "ExecutionEnded",
+            description="jada: close sessions whose execution failed, timed out or was stopped",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                },
+            ),
+            targets=[
+                events_targets.LambdaFunction(
+                    self.session_end,
+                    retry_attempts=4,
+                    max_event_age=Duration.hours(1),
+                    dead_letter_queue=self.dead_letters,
+                )
+            ],
+        )
+
     # --- alarms -------------------------------------------------------------------------------
     def _alarms(self, alerting: Alerting) -> None:
         stack_page = "Step Functions console, state machine of stack Jada"
@@ -257,9 +286,10 @@ class Orchestration(Construct):
             metric=self.dead_letters.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic="Maximum"
             ),
-            description="EventBridge Scheduler could not invoke the Poll function (messages in the "
-            "ScheduleDeadLetters queue, SQS console). Read a message's error attributes, fix the function "
-            "or its permissions, then purge the queue.",
+            description="EventBridge could not invoke the Poll function (schedule) or the SessionEnd "
+            "function (ended executions): messages in the ScheduleDeadLetters queue, SQS console. Read a "
+            "message's error attributes, fix the function or its permissions, then purge the queue; "
+            "`jada tasks list --status running` shows sessions left open.",
         )
 
     def _acknowledge(self, state: State) -> None:

@@ -198,3 +198,13 @@ def test_alarms_watch_the_emitted_metrics_and_say_what_to_do(tpl: dict[str, Any]
     assert found["ExecutionsFailed"]["MetricName"] == "ExecutionsFailed"
     assert found["ExecutionsTimedOut"]["MetricName"] == "ExecutionsTimedOut"
     assert found["ScheduleDeadLetters"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+
+
+def test_executions_ending_without_their_end_step_reach_session_end(tpl: dict[str, Any]) -> None:
+    _, rule = only(tpl, "AWS::Events::Rule", "OrchestrationExecutionEnded")
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id(tpl, "session_end"), "Arn"]}
+    assert "DeadLetterConfig" in target

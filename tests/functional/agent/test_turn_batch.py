@@ -311,6 +311,40 @@ def test_a_crash_between_model_call_and_checkpoint_reruns_the_turn_without_a_dup
     assert len(harness.cloud.checkpoints().load_session(task.task_id, 1)) == 1
 
 
+def test_a_crash_after_the_tools_ran_reuses_the_stored_reply_so_new_tool_ids_cannot_duplicate(
+    harness: Harness,
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    # Given a model that would answer a repeated call with a new tool_use id (as a real one does)
+    task = harness.task()
+    ids = itertools.count(1)
+    harness.script(
+        lambda _request: reply(
+            tool_use("create_task", {"title": "deploy", "prompt": "Deploy it."}, f"toolu_{next(ids)}")
+        )
+    )
+    agent = harness.agent(turns_per_batch=1)
+    failures = [EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")]
+
+    def fail_turn_write_once(params: dict[str, Any], **_: Any) -> None:
+        if failures and params["Item"]["turn_key"].startswith("s"):
+            raise failures.pop()
+
+    agent.checkpoints.table.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.PutItem", fail_turn_write_once
+    )
+    # When the batch crashes after the tool ran but before the turn's checkpoint, and is retried
+    with pytest.raises(EndpointConnectionError):
+        harness.run(task, agent=agent)
+    result = harness.run(task, agent=agent)
+    # Then the retry reused the stored reply: one model call, one child task
+    assert (result.status, result.turns) == ("continue", 1)
+    assert len(harness.server.requests) == 1
+    assert harness.cloud.tasks().get(task.task_id).children == [child_task_id("toolu_1")]
+    assert len(harness.cloud.tasks().list_all()) == 2
+
+
 def test_checkpoint_bytes_per_turn_stay_flat_from_turn_1_to_30(harness: Harness) -> None:
     task = harness.task()
     harness.script(handoff_aware())

@@ -10,7 +10,8 @@ DEFINITION = (
     '{"StartAt":"Pause","States":{'
     '"Pause":{"Type":"Wait","Seconds":600,"Next":"Work"},'
     '"Work":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",'
-    '"Parameters":{"FunctionName":"%s","Payload.$":"$"},"OutputPath":"$.Payload","End":true}}}'
+    '"Parameters":{"FunctionName":"%s","Payload.$":"$"},"OutputPath":"$.Payload",'
+    '"Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":30,"MaxAttempts":2}],"End":true}}}'
 )
 
 
@@ -28,7 +29,9 @@ def _function(folder: str, env: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def template(rate: str = "rate(30 minutes)", wait_seconds: int = 600) -> dict[str, Any]:
+def template(
+    rate: str = "rate(30 minutes)", wait_seconds: int = 600, *, flaky: bool = False
+) -> dict[str, Any]:
     head, tail = (DEFINITION.replace("600", str(wait_seconds))).split("%s")
     return {
         "Resources": {
@@ -59,7 +62,7 @@ def template(rate: str = "rate(30 minutes)", wait_seconds: int = 600) -> dict[st
                     "Target": {
                         "Arn": {"Fn::GetAtt": ["Starter", "Arn"]},
                         "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-                        "Input": '{"time": "<aws.scheduler.scheduled-time>"}',
+                        "Input": f'{{"time": "<aws.scheduler.scheduled-time>", "flaky": {str(flaky).lower()}}}',
                     },
                 },
             },

@@ -71,3 +71,13 @@ def test_a_changed_wait_in_the_template_changes_the_run() -> None:
     run = result.report["executions"][0]
     assert (run["started_at"], run["stopped_at"]) == ("2026-05-12T22:00:00Z", "2026-05-12T22:20:00Z")
     assert json.dumps(result.report["emails"]).count("ALARM:") == 1
+
+
+def test_a_retry_interval_waits_on_the_simulated_clock() -> None:
+    # Given a Task whose first call fails with an error the state machine retries after 30 s
+    window = {"start": "2026-05-12T22:00:00Z", "end": "2026-05-12T22:20:00Z"}
+    result = run_template(parse_scenario(window), template("rate(30 minutes)", flaky=True))
+    run = result.report["executions"][0]
+    # Then the execution succeeds 10 minutes (Wait) and 30 seconds (retry interval) after it started
+    assert run["status"] == "SUCCEEDED"
+    assert (run["started_at"], run["stopped_at"]) == ("2026-05-12T22:00:00Z", "2026-05-12T22:10:30Z")

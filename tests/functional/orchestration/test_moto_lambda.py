@@ -17,12 +17,16 @@ from moto import mock_aws
 HANDLER = """
 import os
 
+CALLS = []
+
 def handler(event, context):
+    CALLS.append(1)
     print("emf-line", event.get("n"))
     if event.get("fail"):
         raise ValueError("bad input " + str(event["n"]))
     left = context.get_remaining_time_in_millis()
-    return {"n": event["n"], "greeting": os.environ["GREETING"], "left": left, "name": context.function_name}
+    return {"n": event["n"], "greeting": os.environ["GREETING"], "left": left, "name": context.function_name,
+            "calls": len(CALLS)}
 """
 
 
@@ -92,3 +96,10 @@ def test_uninstall_restores_the_echoing_backend(lam: object) -> None:
         pass
     result, _ = invoke(lam, "zipped", {"n": 4})
     assert result == {"n": 4}  # moto's simple backend echoes the payload
+
+
+def test_warm_within_a_runtime_cold_in_a_new_one(lam: object) -> None:
+    with InProcessLambda():
+        assert [invoke(lam, "zipped", {"n": n})[0]["calls"] for n in (1, 2)] == [1, 2]
+    with InProcessLambda():
+        assert invoke(lam, "zipped", {"n": 3})[0]["calls"] == 1

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from jada.clock import utc_day
 from jada.lifecycle import SessionOutcome, TaskStatus
 from jada.orchestration.poll import Poller, PollResult, poll
@@ -145,9 +146,10 @@ def test_failed_start_gives_back_quota_slot_and_claim(cloud: Cloud) -> None:
     [task_id] = add_tasks(cloud, 1)
     missing = "arn:aws:states:us-east-1:123456789012:stateMachine:gone"
     # When the poll runs
-    result = run_poll(cloud, missing, NOW, settings())
-    # Then nothing is held: the task is pending again with no session, quota and slot are free
-    assert result.started == []
+    with pytest.raises(ClientError, match="StateMachineDoesNotExist"):
+        run_poll(cloud, missing, NOW, settings())
+    # Then the poll fails loudly, and nothing is held: the task is pending again with no session,
+    # quota and slot are free
     task = cloud.tasks().get(task_id)
     assert task.status is TaskStatus.PENDING
     assert task.sessions == {}

@@ -11,6 +11,7 @@ from jada.clock import iso
 from jada.errors import ModelAuthFailed
 from jada.lifecycle import SessionOutcome, TaskStatus
 from jada.models import SessionRecord, Task
+from jada.orchestration import operator
 from jada.orchestration.session_end import SessionEndEvent, SessionEndResult, end_session
 from jada.settings import Settings
 
@@ -145,3 +146,58 @@ def test_task_no_longer_running_keeps_its_status(cloud: Cloud, status: str) -> N
     assert result.notified is False
     assert stored.sessions["1"].ended_at == iso(LATER)
     assert cloud.counters().slot_holders(LATER) == {}
+
+
+def status_change(task: Task, status: str, **extra: Any) -> dict[str, Any]:
+    """The EventBridge event Step Functions sends when an execution ends without its end step."""
+    execution = task.execution_name(task.session_count)
+    started = {"task_id": task.task_id, "session": task.session_count, "execution": execution, "turns": 0}
+    return {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "detail": {"name": execution, "status": status, "input": json.dumps(started), **extra},
+    }
+
+
+def test_timed_out_execution_is_closed_by_the_status_change_event(cloud: Cloud) -> None:
+    from jada.orchestration.runtime import end_session_from_env
+
+    # Given a running session whose execution hit the state machine's timeout
+    task = running_task(cloud)
+    # When EventBridge delivers the status change to the session-end function
+    result = end_session_from_env(status_change(task, "TIMED_OUT"), LATER)
+    # Then the task is failed with the reason, the session closed and the slot free
+    stored = cloud.tasks().get(task.task_id)
+    assert stored.status is TaskStatus.FAILED
+    assert (
+        stored.failure_reason
+        == f"States.Timeout: the execution {task.task_id}-s1 hit the state machine's timeout"
+    )
+    assert stored.sessions["1"].outcome is SessionOutcome.FAILED
+    assert cloud.counters().slot_holders(LATER) == {}
+    assert result.metrics == {"SessionFailed": 1, "TaskFailed": 1}
+
+
+def test_status_change_after_the_catch_path_changes_nothing(cloud: Cloud) -> None:
+    from jada.orchestration.runtime import end_session_from_env
+
+    task = running_task(cloud)
+    finish(cloud, task, status="failed", error={"Error": "ModelAuthFailed", "Cause": "401"})
+    before = cloud.tasks().get(task.task_id)
+    result = end_session_from_env(status_change(task, "FAILED", error="ModelAuthFailed", cause="401"), LATER)
+    assert result.recorded is False
+    assert cloud.tasks().get(task.task_id) == before
+
+
+def test_a_retried_task_gets_a_fresh_session_budget(cloud: Cloud) -> None:
+    # Given a task that failed with 'turn budget exhausted' after 3 sessions, then was retried
+    task = running_task(cloud, session=3)
+    finish(cloud, task, status="turn_limit")
+    assert cloud.tasks().get(task.task_id).failure_reason == "turn budget exhausted"
+    retried = operator.retry(cloud.tasks(), task.task_id, LATER)
+    # When its fourth session hits the turn limit
+    record = SessionRecord(number=4, execution=retried.execution_name(4), started_at=iso(LATER))
+    fourth = cloud.tasks().claim(retried, session=record, now=LATER)
+    finish(cloud, fourth, status="turn_limit")
+    # Then it is suspended (1 of 3 in the new budget), not failed again
+    assert cloud.tasks().get(task.task_id).status is TaskStatus.SUSPENDED

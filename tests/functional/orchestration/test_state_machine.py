@@ -105,6 +105,7 @@ def test_an_authentication_failure_fails_the_session_without_retry(run: Any) -> 
     task = deployed.tasks.create(prompt="Key is wrong", now=utcnow())
     [execution] = deployed.run_sessions(polls=1)
     assert execution["status"] == "FAILED"
+    assert execution.get("error") == "ModelAuthFailed"  # the console shows the named error
     failed = deployed.tasks.get(task.task_id)
     assert failed.status is TaskStatus.FAILED
     assert (failed.failure_reason or "").startswith("ModelAuthFailed: ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from jada import telemetry
 from jada.local.google_server import GoogleFake
 from jada.sheets.api import SheetReader
 from jada.sheets.store import SheetStore
@@ -119,3 +121,13 @@ def world(moto_aws: None, google: GoogleFake, monkeypatch: pytest.MonkeyPatch) -
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return SheetWorld(google, env)
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """What the Powertools logger writes (the Lambda's CloudWatch log lines)."""
+    stream = io.StringIO()
+    registered = telemetry.logger().registered_handler
+    old = registered.setStream(stream)
+    yield stream
+    registered.setStream(old)

@@ -3,6 +3,7 @@ loopback Lambda Invoke endpoint that runs the real sync handler."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -52,13 +53,19 @@ def test_sync_now_prints_outcome_and_counts(deployed: FakeLambda) -> None:
     assert '"SyncSucceeded"' in deployed.logs.getvalue()  # the function's EMF went to its own log
 
 
-def test_sync_now_token_error_exits_non_zero_with_the_fix(deployed: FakeLambda, world: SheetWorld) -> None:
+def test_sync_now_token_error_exits_non_zero_with_the_fix(
+    deployed: FakeLambda, world: SheetWorld, log_stream: io.StringIO
+) -> None:
     world.google.revoke()
     result = invoke("sync", "now", "--stack", "Jada")
     assert result.exit_code == 1
     assert "token_error" in result.output
     assert "invalid_grant: Token has been expired or revoked." in result.output
     assert "jada auth google --client-secrets FILE --stack Jada" in result.output
+    function_logs = deployed.logs.getvalue() + log_stream.getvalue()
+    assert "invalid_grant" in function_logs
+    for secret in (REFRESH_TOKEN, CLIENT_SECRET, "ya29."):
+        assert secret not in function_logs
 
 
 def test_sync_now_json(deployed: FakeLambda, world: SheetWorld) -> None:
@@ -135,4 +142,12 @@ def test_sync_status_without_a_token(deployed: FakeLambda, world: SheetWorld) ->
     result = invoke("sync", "status")
     assert result.exit_code == 0
     assert "Token: not configured" in result.output
+
+
+def test_sync_status_names_a_malformed_token(deployed: FakeLambda, world: SheetWorld) -> None:
+    world.put_token('{"client_id": "x"}')
+    result = invoke("sync", "status")
+    assert (
+        "Token: not configured (the Google token secret lacks refresh_token, client_secret)" in result.output
+    )
     assert "Last runs: none recorded" in result.output

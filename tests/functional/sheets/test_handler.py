@@ -6,14 +6,12 @@ import importlib.util
 import io
 import json
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from jada import telemetry
 from jada.sheets.token import WIRE_LOGGERS
 from jada.telemetry import DIMENSIONS, NAMESPACE, M
 
@@ -34,16 +32,6 @@ def load_handler() -> ModuleType:
 @pytest.fixture
 def handler() -> ModuleType:
     return load_handler()
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    """What the Powertools logger writes (the Lambda's CloudWatch log lines)."""
-    stream = io.StringIO()
-    registered = telemetry.logger().registered_handler
-    old = registered.setStream(stream)
-    yield stream
-    registered.setStream(old)
 
 
 def emf_metrics(stdout: str) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -87,11 +88,8 @@ def test_quota_renews_at_midnight_utc(counters: CounterStore) -> None:
 
 
 def test_the_day_is_the_utc_day_whatever_the_callers_time_zone(counters: CounterStore) -> None:
-    # 01:30 in UTC+2 on the 13th is 23:30 UTC on the 12th
-    local = datetime(2026, 5, 13, 1, 30, tzinfo=UTC).astimezone(
-        __import__("zoneinfo").ZoneInfo("Europe/Berlin")
-    )
-    counters.take_session(local.replace(hour=1, minute=30), limit=5)
+    # 01:30 in Berlin (UTC+2 in May) on the 13th is 23:30 UTC on the 12th
+    counters.take_session(datetime(2026, 5, 13, 1, 30, tzinfo=ZoneInfo("Europe/Berlin")), limit=5)
     assert counters.sessions_used(date(2026, 5, 12)) == 1
     assert counters.sessions_used(date(2026, 5, 13)) == 0
 

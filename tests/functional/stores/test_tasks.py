@@ -166,6 +166,21 @@ def test_runnable_returns_pending_and_due_suspended_but_not_future_or_other(
     assert later.task_id in {t.task_id for t in store.runnable(NOW + timedelta(hours=2))}
 
 
+def test_every_read_uses_only_query_and_get_item(store: TaskStore, dynamo_ops: Any) -> None:
+    # Given tasks in several statuses
+    a = store.create(prompt="a", now=NOW)
+    b = store.create(prompt="b", now=NOW)
+    store.transition(b.task_id, S.CANCELLED, now=NOW)
+    log = dynamo_ops(store.table)
+    # When every read the poll, the CLI and the handlers use is called
+    store.get(a.task_id)
+    store.list_by_status(S.PENDING)
+    store.runnable(NOW)
+    store.list_all()
+    # Then no Scan (or anything else) was made
+    assert set(log.operations) == {"GetItem", "Query"}
+
+
 def test_runnable_is_empty_when_every_task_is_finished(store: TaskStore) -> None:
     task = store.create(prompt="x", now=NOW)
     store.transition(task.task_id, S.CANCELLED, now=NOW)

@@ -40,7 +40,7 @@ def test_errors_name_the_bad_field(change: dict, field: str) -> None:
 
 
 def test_unreadable_and_non_json_files_are_scenario_errors(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="cannot read"):
+    with pytest.raises(ScenarioError, match="cannot read the scenario file"):
         load_scenario(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")

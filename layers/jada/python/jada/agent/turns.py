@@ -66,6 +66,14 @@ class BatchResult(BaseModel):
         }
 
 
+class ModelReply(BaseModel):
+    """What a turn keeps of a Messages API response."""
+
+    content: list[dict[str, Any]]
+    stop_reason: str | None
+    usage: Usage
+
+
 @dataclass
 class Agent:
     """What a batch needs, injected (production defaults for the clock and sleep)."""
@@ -155,14 +163,11 @@ class _Batch:
         number = len(self.records) + 1
         appended = [self._opening(number)] if number == 1 else []
         request = prompts.build_request(self.settings.model, self.messages + appended, self.tools)
-        response = create_message(
-            self.agent.client, request, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
-        )
+        reply = self._reply(number, request)
         now = self.agent.clock()
-        usage = usage_of(self.settings.model, response.usage)
-        stop = response.stop_reason
+        usage, stop = reply.usage, reply.stop_reason
         if stop != conversation.CONTEXT_EXCEEDED:
-            content = [block.to_dict() for block in response.content] or [prompts.text_block("(no output)")]
+            content = reply.content or [prompts.text_block("(no output)")]
             appended.append({"role": "assistant", "content": content})
             follow = self._follow_up(content, stop, number, now)
             if follow:
@@ -192,6 +197,27 @@ class _Batch:
                    "output_tokens": usage.output_tokens, "cost_usd": usage.cost_usd},
         )  # fmt: skip
         return record, ending_of(self.records)
+
+    def _reply(self, number: int, request: dict[str, Any]) -> ModelReply:
+        """The model's reply for this turn: the one stored by a batch that crashed before its
+        checkpoint, else a new call (stored before any tool runs)."""
+        task_id, session = self.task.task_id, self.state.session
+        stored = self.agent.checkpoints.load_reply(task_id, session, number)
+        if stored is not None:
+            self.log.info("reusing the stored model reply of an interrupted turn", extra={"turn": number})
+            return ModelReply.model_validate(stored)
+        response = create_message(
+            self.agent.client, request, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
+        )
+        reply = ModelReply(
+            content=[block.to_dict() for block in response.content],
+            stop_reason=response.stop_reason,
+            usage=usage_of(self.settings.model, response.usage),
+        )
+        self.agent.checkpoints.save_reply(
+            task_id, session, number, reply.model_dump(mode="json"), self.agent.clock()
+        )
+        return reply
 
     def _follow_up(
         self, content: list[dict[str, Any]], stop: str | None, number: int, now: datetime

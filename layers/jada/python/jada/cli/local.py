@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from importlib import resources
 from pathlib import Path
@@ -46,12 +47,12 @@ def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
     from jada.local.scenario import ScenarioError, load_scenario
     from jada.local.timeline import print_summary, print_timeline
 
-    console = Console()
+    console = Console(width=shutil.get_terminal_size((110, 24)).columns)
     err = Console(stderr=True)
     try:
         scenario = load_scenario(path)
     except ScenarioError as exc:
-        err.print(f"[red]{path}: {exc}[/]")
+        err.print(f"[red]{path}: {exc}[/]", soft_wrap=True)
         raise typer.Exit(2) from None
     window = f"{scenario.start:%Y-%m-%d %H:%M} to {scenario.end:%Y-%m-%d %H:%M} UTC"
     console.print(f"[bold]jada local[/]: {path.name}, {window}")
@@ -59,7 +60,7 @@ def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
     try:
         result = run_local(scenario)
     except LocalCloudError as exc:
-        err.print(f"[red]the local run stopped: {exc}[/]")
+        err.print(f"[red]the local run stopped: {exc}[/]", soft_wrap=True)
         raise typer.Exit(1) from None
     if not quiet:
         print_timeline(console, result.timeline)

@@ -111,7 +111,8 @@ def status(
             f"({token['age_days']} days ago{expiry})"
         )
     else:
-        typer.echo("Token: not configured (jada auth google --client-secrets FILE)")
+        problem = f" ({token['problem']})" if token.get("problem") else ""
+        typer.echo(f"Token: not configured{problem}: jada auth google --client-secrets FILE --stack {stack}")
     typer.echo("Alarms:" if report["alarms"] else "Alarms: none found")
     for alarm in report["alarms"]:
         typer.echo(f"  {alarm['state']:<17} {alarm['name']}")

@@ -24,6 +24,8 @@ MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": 
 #: environment variables that point the handlers at real services instead of the offline stand-ins
 MODEL_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
 GOOGLE_VARS = ("GOOGLE_OAUTH_TOKEN_URI", "SHEETS_API_ENDPOINT")
+#: simulated duration of one turn (model call plus tools) of the offline model
+TURN_SECONDS = 20
 
 
 @dataclass
@@ -119,7 +121,8 @@ def run_template(
         from jada.local.lambda_tap import LambdaTap
 
         metrics: MetricStore = runtime.metrics_store
-        stack.enter_context(LambdaTap(clock, metrics))
+        latency = _turn_latency(deployment) if offline_model else None
+        stack.enter_context(LambdaTap(clock, metrics, latency))
         loop = EventLoop(
             scenario, deployment=deployment, clock=clock, metrics=metrics, runtime=runtime, google=google
         )
@@ -164,6 +167,30 @@ def _runtime(deployment: Deployment, clock: SimClock) -> Iterator[Any]:
             runtime.register(fn.name, fn.folder / f"{module.replace('.', '/')}.py")
     with runtime:
         yield runtime
+
+
+def _turn_latency(dep: Deployment) -> Any:
+    """Offline model: each turn of a batch takes TURN_SECONDS of simulated time."""
+    fn = dep.function_by_folder("turn_batch")
+    if fn is None:
+        return None
+    name = fn.name
+
+    def latency(function: str, request: Any, response: Any) -> float:
+        if function.rsplit(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0] != name:
+            return 0.0
+        before, after = _turns(request), _turns(response)
+        return TURN_SECONDS * max(0, after - before)
+
+    return latency
+
+
+def _turns(payload: Any) -> int:
+    try:
+        data = json.loads(payload) if isinstance(payload, bytes | str) else payload
+        return int(data.get("turns") or 0) if isinstance(data, dict) else 0
+    except ValueError:
+        return 0
 
 
 def _fill_secrets(dep: Deployment, scenario: Scenario, env: Mapping[str, str]) -> None:

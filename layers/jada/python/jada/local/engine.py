@@ -85,6 +85,8 @@ class EventLoop:
         self._seq = itertools.count()
         self._lambda = boto3.client("lambda", region_name=deployment.region)
         self._sns = boto3.client("sns", region_name=deployment.region)
+        self._sqs = boto3.client("sqs", region_name=deployment.region)
+        self._queue_urls: dict[str, str] = {}
 
     # --- the loop -------------------------------------------------------------------------------
     def run(self) -> RunState:
@@ -330,17 +332,16 @@ class EventLoop:
 
     def _sample_queues(self, now: datetime) -> None:
         """AWS/SQS ApproximateNumberOfMessagesVisible for the queues alarms watch (CloudWatch samples it)."""
-        sqs = None
         for alarm in self.alarms:
             q = alarm.query
-            if (q.namespace, q.name) != ("AWS/SQS", "ApproximateNumberOfMessagesVisible"):
-                continue
             name = dict(q.dimensions).get("QueueName")
-            if not name:
+            if (q.namespace, q.name) != ("AWS/SQS", "ApproximateNumberOfMessagesVisible") or not name:
                 continue
-            sqs = sqs or boto3.client("sqs", region_name=self.dep.region)
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            if name not in self._queue_urls:
+                self._queue_urls[name] = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            attrs = self._sqs.get_queue_attributes(
+                QueueUrl=self._queue_urls[name], AttributeNames=["ApproximateNumberOfMessages"]
+            )
             count = float(attrs["Attributes"]["ApproximateNumberOfMessages"])
             self.metrics.put("AWS/SQS", q.name, dict(q.dimensions), now - timedelta(seconds=1), count)
 

@@ -1,8 +1,14 @@
 """Observes every Lambda invocation in moto (after the in-process runtime is installed) and records
-the AWS/Lambda metrics CloudWatch would: Invocations and Errors per function."""
+the AWS/Lambda metrics CloudWatch would: Invocations and Errors per function.
+
+`latency(function_name, request, response)` may return simulated seconds the call took: the calling
+execution then waits that long on the simulated clock (outside the handler lock), so sessions of
+the offline model last as long as their turns would."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from jada.local.metrics import MetricStore
@@ -10,9 +16,12 @@ from jada.local.simclock import SimClock
 
 
 class LambdaTap:
-    def __init__(self, clock: SimClock, metrics: MetricStore) -> None:
+    def __init__(
+        self, clock: SimClock, metrics: MetricStore, latency: Callable[[str, Any, Any], float] | None = None
+    ) -> None:
         self.clock = clock
         self.metrics = metrics
+        self.latency = latency
         self._original: Any = None
 
     def __enter__(self) -> LambdaTap:
@@ -24,7 +33,14 @@ class LambdaTap:
         def invoke(backend: Any, function_name: str, *args: Any) -> Any:
             result = original(backend, function_name, *args)
             response_headers = args[-1] if args else {}
-            tap.record(function_name, bool((response_headers or {}).get("x-amz-function-error")))
+            failed = bool((response_headers or {}).get("x-amz-function-error"))
+            tap.record(function_name, failed)
+            if (
+                tap.latency is not None
+                and not failed
+                and threading.current_thread() is not threading.main_thread()
+            ):
+                tap.clock.sleep(tap.latency(function_name, args[1] if len(args) > 1 else None, result))
             return result
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]

@@ -14,7 +14,9 @@ moto (extracted once per code digest), using its `Handler` setting (`module.func
         boto3.client("lambda").invoke(FunctionName="poll-fn", Payload=b"{}")
 
 Environment variables are process-wide, so invocations run one at a time (a re-entrant lock) and
-the environment is restored afterwards. This patches a moto internal: moto is pinned (5.2.5).
+the environment is restored afterwards. Each runtime imports handler files afresh (a cold start
+per deployment) and keeps them for later invocations (warm).
+This patches a moto internal: moto is pinned (5.2.5).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import contextlib
 import hashlib
 import importlib.util
 import io
+import itertools
 import json
 import os
 import sys
@@ -72,12 +75,13 @@ class Invocation:
     stdout: str = ""
 
 
-def _load_module(path: Path) -> ModuleType:
-    """Import a handler file under a name unique to its path (two `handler.py` never clash)."""
+_SERIAL = itertools.count(1)
+
+
+def _load_module(path: Path, prefix: str) -> ModuleType:
+    """Import a handler file under a name unique to its path and runtime (never `handler`)."""
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-    name = f"_jada_lambda_{path.parent.name}_{path.stem}_{digest}"
-    if name in sys.modules:
-        return sys.modules[name]
+    name = f"{prefix}_{path.parent.name}_{path.stem}_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load a handler from {path}")
@@ -121,6 +125,9 @@ class InProcessLambda:
         self.invocations: list[Invocation] = []
         self._saved: Any = None
         self._code_dir: tempfile.TemporaryDirectory[str] | None = None
+        #: handler modules imported by this runtime: each runtime is a fresh deployment (cold starts)
+        self._modules: dict[Path, ModuleType] = {}
+        self._prefix = f"_jada_lambda{next(_SERIAL)}"
 
     # --- set-up ---------------------------------------------------------------------------------
     def register(self, function_name: str, handler_file: str | Path) -> None:
@@ -152,6 +159,9 @@ class InProcessLambda:
         if self._code_dir is not None:
             self._code_dir.cleanup()
             self._code_dir = None
+        for module in self._modules.values():
+            sys.modules.pop(module.__name__, None)
+        self._modules.clear()
 
     def __enter__(self) -> InProcessLambda:
         return self.install()
@@ -207,7 +217,9 @@ class InProcessLambda:
     def _handler_for(self, fn: Any) -> Callable[[Any, Any], Any]:
         module_name, _, attribute = (fn.handler or "handler.handler").rpartition(".")
         path = self.handlers.get(fn.function_name) or self._extract_code(fn, module_name or "handler")
-        return getattr(_load_module(path), attribute)  # type: ignore[no-any-return]
+        if path not in self._modules:  # warm after the first invocation, like a Lambda container
+            self._modules[path] = _load_module(path, self._prefix)
+        return getattr(self._modules[path], attribute)  # type: ignore[no-any-return]
 
     def _extract_code(self, fn: Any, module_name: str) -> Path:
         """The function's own deployment package, unpacked once per code digest."""

@@ -117,11 +117,11 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {path}: {exc.strerror}") from None
+        raise ScenarioError(f"cannot read the scenario file: {exc.strerror}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ScenarioError(f"{path} is not valid JSON: line {exc.lineno}: {exc.msg}") from None
+        raise ScenarioError(f"not valid JSON: line {exc.lineno}: {exc.msg}") from None
     return parse_scenario(data)
 
 

@@ -19,7 +19,7 @@ def add(tasks: TaskStore, prompt: str, now: datetime, *, title: str = "", priori
 
 
 def retry(tasks: TaskStore, task_id: str, now: datetime) -> Task:
-    """failed -> pending. The task gets a fresh budget of sessions counted from here."""
+    """failed -> pending. Sessions from here get a fresh budget (see session_end.sessions_in_budget)."""
     return tasks.transition(
         task_id, TaskStatus.PENDING, now=now, expected=TaskStatus.FAILED, set_fields={"failure_reason": None}
     )

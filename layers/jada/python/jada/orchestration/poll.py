@@ -94,15 +94,16 @@ class Poller:
                 name=execution,
                 input=json.dumps(execution_input(task.task_id, number, execution)),
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+        except Exception as exc:
+            if (
+                isinstance(exc, ClientError)
+                and exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists"
+            ):
                 result.already_started.append(execution)
                 return
+            # likely systemic (permissions, a wrong ARN): give back, then fail loudly (PollErrors alarm)
             self._give_back(task, number, now)
             logger().exception("could not start %s; quota, slot and claim given back", execution)
-            return
-        except Exception:
-            self._give_back(task, number, now)
             raise
         result.started.append(execution)
         logger().info("started %s", execution, extra={"task_id": task.task_id})

@@ -11,7 +11,12 @@ from pydantic import BaseModel, ConfigDict
 from jada import aws
 from jada.clock import parse_time, utcnow
 from jada.orchestration.poll import PollResult, poll
-from jada.orchestration.session_end import SessionEndEvent, SessionEndResult, end_session
+from jada.orchestration.session_end import (
+    SessionEndEvent,
+    SessionEndResult,
+    end_session,
+    event_from_status_change,
+)
 from jada.settings import Resources, Settings
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
@@ -44,7 +49,7 @@ def end_session_from_env(event: dict[str, Any], now: datetime | None = None) -> 
     settings, res = Settings.from_env(), Resources.from_env()
     res.require("tasks_table", "counters_table")
     return end_session(
-        SessionEndEvent.model_validate(event),
+        _session_end_event(event),
         now or utcnow(),
         tasks=TaskStore(res.tasks_table),
         counters=CounterStore(res.counters_table, retention_days=settings.retention_days),
@@ -52,3 +57,10 @@ def end_session_from_env(event: dict[str, Any], now: datetime | None = None) -> 
         topic_arn=res.alert_topic_arn,
         settings=settings,
     )
+
+
+def _session_end_event(event: dict[str, Any]) -> SessionEndEvent:
+    """The state machine's payload, or an EventBridge execution status change (the safety net)."""
+    if event.get("source") == "aws.states" and isinstance(event.get("detail"), dict):
+        return event_from_status_change(event["detail"])
+    return SessionEndEvent.model_validate(event)

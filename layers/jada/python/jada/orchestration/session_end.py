@@ -23,6 +23,7 @@ from jada.stores.tasks import TaskStore
 from jada.telemetry import M, logger
 
 MAX_REASON_CHARS = 1000
+BUDGET_EXHAUSTED = "turn budget exhausted"
 
 OUTCOME_METRIC = {
     SessionOutcome.COMPLETED: M.SESSION_COMPLETED,
@@ -53,6 +54,30 @@ class SessionEndEvent(BaseModel):
     status: str = "failed"
     reason: str | None = None
     error: StepError | None = None
+
+
+#: execution status -> (error name, what happened) when the event carries no error of its own
+STATUS_ERRORS = {
+    "TIMED_OUT": ("States.Timeout", "hit the state machine's timeout"),
+    "ABORTED": ("States.Aborted", "was stopped (aborted)"),
+    "FAILED": ("States.Failed", "failed"),
+}
+
+
+def event_from_status_change(detail: dict[str, Any]) -> SessionEndEvent:
+    """An EventBridge "Step Functions Execution Status Change" (FAILED, TIMED_OUT, ABORTED) as a
+    Catch-path event: executions that ended without their own end step still close the session."""
+    try:
+        started_with = json.loads(detail.get("input") or "{}")
+    except ValueError:
+        started_with = {}
+    status = str(detail.get("status", "FAILED"))
+    name, said = STATUS_ERRORS.get(status, ("States.Failed", "failed"))
+    error = {
+        "Error": detail.get("error") or name,
+        "Cause": detail.get("cause") or f"the execution {detail.get('name', '')} {said}",
+    }
+    return SessionEndEvent.model_validate({**started_with, "status": "failed", "error": error})
 
 
 @dataclass
@@ -104,6 +129,18 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
 
 
+def sessions_in_budget(task: Task) -> int:
+    """Sessions counted against `max_sessions_per_task`: those since the task last failed (an
+    operator's retry starts a fresh budget), the current one included."""
+    count = 0
+    for record in reversed(task.session_list()):
+        ended_failing = record.outcome is SessionOutcome.FAILED or record.reason == BUDGET_EXHAUSTED
+        if record.ended_at is not None and ended_failing:
+            break
+        count += 1
+    return count
+
+
 def end_session(
     event: SessionEndEvent,
     now: datetime,
@@ -125,11 +162,16 @@ def end_session(
         return SessionEndResult(
             event.task_id, event.execution, previous, task.status, record.reason, recorded=False
         )
+    turns = max(event.turns, record.turns)  # a status-change event only knows the starting count
     closed = record.model_copy(
-        update={"ended_at": iso(now), "turns": event.turns, "outcome": outcome, "reason": reason}
+        update={"ended_at": iso(now), "turns": turns, "outcome": outcome, "reason": reason}
     )
-    target, budget_reason = status_after_session(outcome, task.session_count, settings.max_sessions_per_task)
+    target, budget_reason = status_after_session(
+        outcome, sessions_in_budget(task), settings.max_sessions_per_task
+    )
     failure = budget_reason or reason
+    if budget_reason and not closed.reason:
+        closed = closed.model_copy(update={"reason": budget_reason})
     result = SessionEndResult(event.task_id, event.execution, outcome, target, failure)
     result.metrics[OUTCOME_METRIC[outcome]] = 1
 

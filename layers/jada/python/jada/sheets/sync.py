@@ -235,6 +235,7 @@ def _read(
 
 
 def _reload(tokens: TokenSource) -> TokenRecord | None:
+    """The secret read past the cache; a failed re-read keeps the token error being reported."""
     try:
         return tokens.load(force=True)
     except Exception:

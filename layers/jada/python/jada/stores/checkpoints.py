@@ -29,6 +29,11 @@ def turn_key(session: int, turn: int) -> str:
     return f"s{session:04d}#t{turn:04d}"
 
 
+def reply_key(session: int, turn: int) -> str:
+    """Key of a model reply stored before its tools run (sorts apart from the `s...` turns)."""
+    return f"r{session:04d}#t{turn:04d}"
+
+
 class CheckpointStore:
     def __init__(
         self,
@@ -96,6 +101,34 @@ class CheckpointStore:
                 ) from exc
         return written
 
+    def save_reply(self, task_id: str, session: int, turn: int, reply: dict[str, Any], now: datetime) -> None:
+        """Keep a model reply before its tool calls run, so a batch retried after a crash reuses
+        it (same tool_use ids, so side effects derived from them happen once)."""
+        body = json.dumps(reply, separators=(",", ":"))
+        if len(body) > OFFLOAD_BYTES:
+            return  # replies are bounded by max_tokens; an oversized one is simply not kept
+        self.table.put_item(
+            Item={
+                "task_id": task_id,
+                "turn_key": reply_key(session, turn),
+                "body": body,
+                "sha256": hashlib.sha256(body.encode()).hexdigest(),
+                "expires_at": epoch(now + self.retention),
+            }
+        )
+
+    def load_reply(self, task_id: str, session: int, turn: int) -> dict[str, Any] | None:
+        item = self.table.get_item(
+            Key={"task_id": task_id, "turn_key": reply_key(session, turn)}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        body = str(item.get("body", ""))
+        if hashlib.sha256(body.encode()).hexdigest() != item.get("sha256"):
+            return None  # a damaged reply is just called again
+        result: dict[str, Any] = json.loads(body)
+        return result
+
     def load_session(self, task_id: str, session: int, expected_turns: int | None = None) -> list[TurnRecord]:
         """A session's turns in order. With `expected_turns` (the count the caller's state says
         ran), fewer stored turns raise CheckpointMissing: a lost last turn is not a gap."""
@@ -109,12 +142,10 @@ class CheckpointStore:
 
     def load_task(self, task_id: str) -> list[TurnRecord]:
         """Every stored turn of a task, all sessions, in order."""
-        return self._load(task_id, None)
+        return self._load(task_id, Key("turn_key").begins_with("s"))
 
     def _load(self, task_id: str, sort_condition: Any) -> list[TurnRecord]:
-        condition = Key("task_id").eq(task_id)
-        if sort_condition is not None:
-            condition = condition & sort_condition
+        condition = Key("task_id").eq(task_id) & sort_condition
         kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
         records: list[TurnRecord] = []
         while True:

@@ -10,6 +10,6 @@ def handler(event, context):
     stamp = event["time"].replace(":", "").replace("-", "")
     name = f"run-{stamp}"
     boto3.client("stepfunctions").start_execution(
-        stateMachineArn=os.environ["MACHINE"], name=name, input=json.dumps({"time": event["time"]})
+        stateMachineArn=os.environ["MACHINE"], name=name, input=json.dumps(event)
     )
     return {"started": name}
