@@ -10,13 +10,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from jada import aws as jada_aws
 from jada.stores import schema
 from jada.stores.checkpoints import CheckpointStore
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
+from moto import mock_aws
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "jada")
@@ -29,7 +28,13 @@ NOW = datetime(2026, 5, 12, 22, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test ever reaches real AWS: fake credentials and a fixed region."""
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+    for key in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_SESSION_TOKEN",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -65,7 +65,6 @@ class Orchestration(Construct):
             environment={**common, "ANTHROPIC_SECRET_ID": self.anthropic_secret.secret_arn},
         )  # fmt: skip
         state.grant_task_access(self.turn_batch)
-        state.counters.grant_read_write_data(self.turn_batch)
         state.grant_checkpoints(self.turn_batch)
         self.anthropic_secret.grant_read(self.turn_batch)
 

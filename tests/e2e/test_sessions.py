@@ -80,7 +80,7 @@ def test_downstream_and_blocked_tasks_with_an_operator_answer(run_scenario: Call
 def test_the_synthesized_turns_per_session_is_what_runs(run_scenario: Callable[..., RunResult]) -> None:
     # Given only the CDK context value changes (no scenario setting)
     scenario = {
-        "start": "2026-05-12T22:00:00Z", "end": "2026-05-12T22:01:00Z",
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-12T22:10:00Z",
         "tasks": [task("2026-05-12T22:00:00Z", "voyage report", "Write the long voyage report.")],
     }  # fmt: skip
     turns = []

@@ -135,6 +135,13 @@ def test_each_function_has_least_privilege(tpl: dict[str, Any]) -> None:
     assert "sns:Publish" in actions(tpl, "session_end")
     assert "secretsmanager:GetSecretValue" in actions(tpl, "turn_batch")
     assert not any(a.startswith("secretsmanager:") for a in actions(tpl, "session_end"))
+    # the tables each role reaches: only what its code uses
+    counters = only(tpl, "AWS::DynamoDB::Table", "StateCounters")[0]
+    checkpoints = only(tpl, "AWS::DynamoDB::Table", "StateCheckpoints")[0]
+    assert counters in json.dumps(policy_statements(tpl, "poll"))
+    assert counters not in json.dumps(policy_statements(tpl, "turn_batch"))
+    assert checkpoints not in json.dumps(policy_statements(tpl, "poll"))
+    assert checkpoints not in json.dumps(policy_statements(tpl, "session_end"))
 
 
 def test_anthropic_secret_has_no_key_in_the_template(tpl: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def template(
                     "Target": {
                         "Arn": {"Fn::GetAtt": ["Starter", "Arn"]},
                         "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-                        "Input": f'{{"time": "<aws.scheduler.scheduled-time>", "flaky": {str(flaky).lower()}}}',
+                        "Input": json.dumps({"time": "<aws.scheduler.scheduled-time>", "flaky": flaky}),
                     },
                 },
             },
