@@ -178,7 +178,6 @@ class Orchestration(Construct):
         log_group = logs.LogGroup(
             self,
             "SessionLogs",
-            log_group_name=None,
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )

@@ -89,3 +89,22 @@ def test_the_synthesized_turns_per_session_is_what_runs(run_scenario: Callable[.
         turns.append(by_title(result, "voyage report")["sessions"][0]["turns"])
     # Then the first session stops at that turn limit
     assert turns == [6, 9]
+
+
+def test_an_exhausted_turn_budget_fails_the_task_and_emails_the_operator(
+    run_scenario: Callable[..., RunResult],
+) -> None:
+    result = run_scenario({
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-12T22:15:00Z", "sheet_sync": sheet(),
+        "settings": {"turns_per_session": 6, "max_sessions_per_task": 1},
+        "tasks": [task("2026-05-12T22:00:00Z", "voyage report", "Write the long voyage report.")],
+    })  # fmt: skip
+    report = by_title(result, "voyage report")
+    assert (report["status"], report["failure_reason"]) == ("failed", "turn budget exhausted")
+    # the alarm fires on the failure and clears once 5 minutes pass without another
+    subjects = [e["subject"] for e in result.report["emails"]]
+    assert subjects == [
+        'ALARM: "Jada-TaskFailed" in US East (N. Virginia)',
+        'OK: "Jada-TaskFailed" in US East (N. Virginia)',
+    ]
+    assert "jada tasks retry" in result.report["emails"][0]["body"]

@@ -30,10 +30,14 @@ def test_blocked_message_names_the_exact_unblock_command() -> None:
     assert "drafts in /site" in body
 
 
-def test_blocked_subject_is_one_short_line() -> None:
-    subject, _ = blocked_message(task(title="a\nvery " + "long " * 40), "r")
+def test_blocked_subject_is_one_short_ascii_line() -> None:
+    # SNS rejects subjects with line breaks, non-ASCII characters or 100+ characters
+    subject, body = blocked_message(task(title="Crew page \u2014 Z\u00fcrich\nvery " + "long " * 40), "r")
     assert "\n" not in subject
-    assert len(subject) <= 100
+    assert subject.isascii()
+    assert len(subject) < 100
+    assert subject.startswith("jada: task blocked: Crew page ? Z?rich very long")
+    assert "Crew page \u2014 Z\u00fcrich" in body  # the body keeps the title as written
 
 
 def test_catch_payload_becomes_error_name_and_message() -> None:
@@ -79,3 +83,9 @@ def test_poll_handler_never_imports_the_model_or_google_clients() -> None:
     env = {"POWERTOOLS_TRACE_DISABLED": "1", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_long_handoff_note_is_cut_to_fit_an_sns_message() -> None:
+    _, body = blocked_message(task(handoff_note="n" * 300_000), "r")
+    assert len(body.encode()) < 256 * 1024
+    assert "jada tasks show" in body

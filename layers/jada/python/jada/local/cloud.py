@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jada.clock import iso
-from jada.local.engine import Entry, EventLoop
+from jada.local.engine import STALL_TIMEOUT_S, Entry, EventLoop
 from jada.local.metrics import MetricStore
 from jada.local.provision import Deployment, provision
 from jada.local.report import sessions_by_day, task_entry
@@ -116,16 +116,19 @@ def run_template(
         stack.callback(clock.stop)
         deployment = provision(template, REGION)
         _fill_secrets(deployment, scenario, env)
-        runtime = stack.enter_context(_runtime(deployment, clock))
+        metrics = MetricStore()
+        runtime = stack.enter_context(_runtime(deployment, clock, metrics))
         stack.enter_context(MotoSleepPatch(clock))
         from jada.local.lambda_tap import LambdaTap
 
-        metrics: MetricStore = runtime.metrics_store
         latency = _turn_latency(deployment) if offline_model else None
         stack.enter_context(LambdaTap(clock, metrics, latency))
+        # a real model's turn batch can take minutes of real time
+        stall = STALL_TIMEOUT_S if offline_model else 15 * 60.0
         loop = EventLoop(
-            scenario, deployment=deployment, clock=clock, metrics=metrics, runtime=runtime, google=google
-        )
+            scenario, deployment=deployment, clock=clock, metrics=metrics, runtime=runtime, google=google,
+            stall_timeout=stall,
+        )  # fmt: skip
         try:
             state = loop.run()
         finally:
@@ -151,16 +154,14 @@ def _google_fake(scenario: Scenario, clock: SimClock) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _runtime(deployment: Deployment, clock: SimClock) -> Iterator[Any]:
+def _runtime(deployment: Deployment, clock: SimClock, metrics: MetricStore) -> Iterator[Any]:
+    """The in-process Lambda runtime, running each function's handler file from its asset folder."""
     from jada.local.moto_lambda import InProcessLambda
-
-    metrics = MetricStore()
 
     def sink(_function: str, text: str) -> None:
         metrics.feed(text, clock.now)
 
     runtime = InProcessLambda(sink=sink, keep_invocations=True)
-    runtime.metrics_store = metrics  # type: ignore[attr-defined]
     for fn in deployment.functions.values():
         if fn.folder is not None:
             module = fn.handler.rpartition(".")[0] or "handler"

@@ -30,7 +30,8 @@ from jada.local.simclock import SimClock
 #: same-time events run in this order: scenario controls, arrivals and answers first, alarms last
 CONTROL, ARRIVAL, ANSWER, SCHEDULE, ALARMS = range(5)
 ALARM_EVERY = timedelta(minutes=1)
-SETTLE_TIMEOUT_S = 120.0
+#: real seconds without any progress after which a run is declared stuck (offline stand-ins)
+STALL_TIMEOUT_S = 120.0
 SYNC_METRICS = {
     "SyncSucceeded": "ok",
     "SyncTokenError": "token_error",
@@ -71,7 +72,9 @@ class EventLoop:
         metrics: MetricStore,
         runtime: Any,
         google: Any = None,
+        stall_timeout: float = STALL_TIMEOUT_S,
     ) -> None:
+        self.stall_timeout = stall_timeout
         self.scenario = scenario
         self.dep = deployment
         self.clock = clock
@@ -155,12 +158,17 @@ class EventLoop:
 
     def _settle(self) -> None:
         """Wait (real time) until every execution has finished or sleeps on the simulated clock."""
-        deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while sfn_view.running_count(self.dep.region) > self.clock.blocked:
-            if time.monotonic() > deadline:
+        region = self.dep.region
+        progress, deadline = None, 0.0
+        while (running := sfn_view.running_count(region)) > self.clock.blocked:
+            now = time.monotonic()
+            mark = (running, self.clock.blocked, len(self.runtime.invocations))
+            if mark != progress:
+                progress, deadline = mark, now + self.stall_timeout
+            elif now > deadline:
                 raise LocalCloudError(
-                    f"Step Functions executions neither finished nor waited within {SETTLE_TIMEOUT_S:.0f} s "
-                    f"at {iso(self.clock.now)}"
+                    f"Step Functions executions made no progress for {self.stall_timeout:.0f} s "
+                    f"(real time) at {iso(self.clock.now)}"
                 )
             self.clock.wait_for_change()
         self._observe_executions()

@@ -198,8 +198,10 @@ def end_session(
     except IllegalTransition:
         logger().warning("task %s changed during session end; record kept", task.task_id)
         tasks.update_session(task.task_id, closed, now=now)
+        result.status = tasks.get(task.task_id).status
+    else:
+        result.metrics[STATUS_METRIC[target]] = 1
     counters.release_slot(event.execution)
-    result.metrics[STATUS_METRIC[target]] = 1
     logger().info(
         "session %s ended: %s -> task %s", event.execution, outcome.value, target.value,
         extra={"task_id": task.task_id, "reason": failure},
@@ -209,10 +211,10 @@ def end_session(
 
 def blocked_message(task: Task, reason: str) -> tuple[str, str]:
     """Subject and body of the blocked-task email (subject filterable on `jada: task blocked`)."""
-    title = task.title if len(task.title) <= 60 else task.title[:59] + "…"
+    # SNS subjects: ASCII only, no line breaks or control characters, under 100 characters
+    title = " ".join(task.title.split()).encode("ascii", "replace").decode()
+    title = title if len(title) <= 70 else title[:67] + "..."
     subject = f"jada: task blocked: {title}"
-    # SNS subjects: ASCII-ish, no line breaks, at most 100 characters
-    subject = " ".join(subject.split())[:100]
     body = "\n".join(
         [
             f"The agent needs a human to continue task {task.task_id}.",
@@ -221,7 +223,7 @@ def blocked_message(task: Task, reason: str) -> tuple[str, str]:
             f"Reason: {reason}",
             "",
             "Handoff note:",
-            task.handoff_note or "(none saved)",
+            _clip_note(task.handoff_note) or "(none saved)",
             "",
             "Answer it (the agent resumes from its checkpoint with your answer):",
             f'  jada tasks unblock {task.task_id} --answer "..."',
@@ -232,6 +234,13 @@ def blocked_message(task: Task, reason: str) -> tuple[str, str]:
         ]
     )
     return subject, body
+
+
+def _clip_note(note: str | None, limit: int = 20_000) -> str | None:
+    """SNS messages are capped at 256 KB; the full note stays on the task (`jada tasks show`)."""
+    if note is None or len(note) <= limit:
+        return note
+    return note[:limit] + "\n... (cut; the whole note: jada tasks show)"
 
 
 def notify_blocked(task: Task, reason: str, *, sns: Any, topic_arn: str) -> bool:
