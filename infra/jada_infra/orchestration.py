@@ -9,10 +9,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -23,6 +20,7 @@ from jada_infra.alerting import Alerting, jada_metric
 from jada_infra.config import StackConfig, rate_duration
 from jada_infra.functions import python_function
 from jada_infra.layers import SharedLayers
+from jada_infra.schedules import dead_letter_queue, lambda_schedule
 from jada_infra.state import State
 
 #: Lambda service errors worth retrying (besides the defaults CDK adds for LambdaInvoke)
@@ -89,30 +87,18 @@ class Orchestration(Construct):
         state.counters.grant_read_write_data(self.poll)
         self.state_machine.grant_start_execution(self.poll)
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "ScheduleDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.schedule = scheduler.Schedule(
+        self.dead_letters = dead_letter_queue(self, "ScheduleDeadLetters", used_by="the poll schedule")
+        self.schedule = lambda_schedule(
             self,
             "PollSchedule",
+            function=self.poll,
+            rate=config.poll_rate,
             description="jada: poll the task queue",
-            schedule=scheduler.ScheduleExpression.rate(rate_duration(config.poll_rate)),
-            target=targets.LambdaInvoke(
-                self.poll,
-                input=scheduler.ScheduleTargetInput.from_object(
-                    {"scheduled_time": scheduler.ContextAttribute.scheduled_time}
-                ),
-                role=iam.Role(
-                    self, "PollScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
-                ),
-                retry_attempts=2,
-                max_event_age=Duration.minutes(5),
-                dead_letter_queue=self.dead_letters,
+            dead_letters=self.dead_letters,
+            role=iam.Role(
+                self, "PollScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
             ),
+            max_event_age=Duration.minutes(5),
         )
         self._end_stray_executions()
         self._alarms(alerting)
@@ -324,7 +310,6 @@ class Orchestration(Construct):
             {
                 "AwsSolutions-SMG4": "The Anthropic API key is issued by Anthropic; no Lambda here can "
                 "rotate it. The operator rotates it in the Anthropic console and updates the secret.",
-                "AwsSolutions-SQS3": "This queue is itself the dead-letter queue of the poll schedule.",
                 "AwsSolutions-L1": "The functions pin Python 3.13, the runtime the Powertools layer and the "
                 "dependency layer are built for; move them together.",
             }

@@ -7,8 +7,6 @@ from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Stack,
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -19,13 +17,13 @@ from jada_infra.alerting import Alerting, jada_metric
 from jada_infra.config import StackConfig, rate_duration
 from jada_infra.functions import python_function
 from jada_infra.layers import SharedLayers
+from jada_infra.schedules import dead_letter_queue, lambda_schedule
 from jada_infra.state import table_from_spec
 
 #: alarm ids; their names are `<stack>-<id>`, so `jada sync status` finds them by the prefix
 ALARM_PREFIX = "SheetSync"
 STALE_AFTER = Duration.minutes(90)
 TOKEN_AGE_WARN_DAYS = 6  # an OAuth app in Testing status issues refresh tokens that die after 7 days
-SCHEDULE_RETRY_ATTEMPTS = 2
 SYNC_TABLE_ACTIONS = ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
 
 OCCURRENCE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
@@ -106,40 +104,22 @@ class SheetSync(Construct):
         )
 
     def _schedule(self, config: StackConfig) -> sqs.Queue:
-        dead_letters = sqs.Queue(
-            self,
-            "ScheduleDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        Validations.of(dead_letters).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This queue is itself the dead-letter queue of the sync schedule's target.",
-            )
-        )
+        dead_letters = dead_letter_queue(self, "ScheduleDeadLetters", used_by="the sync schedule's target")
         role = iam.Role(
             self,
             "ScheduleRole",
             assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
             description="Lets the sync schedule invoke the sync function and dead-letter failed invocations",
         )
-        scheduler.Schedule(
+        lambda_schedule(
             self,
             "SyncSchedule",
+            function=self.function,
+            rate=config.sync_rate,
             description="Runs the port sheet sync",
-            schedule=scheduler.ScheduleExpression.rate(rate_duration(config.sync_rate)),
-            target=targets.LambdaInvoke(
-                self.function,
-                input=scheduler.ScheduleTargetInput.from_object(
-                    {"scheduled_time": scheduler.ContextAttribute.scheduled_time}
-                ),
-                retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
-                max_event_age=Duration.minutes(15),
-                dead_letter_queue=dead_letters,
-                role=role,
-            ),
+            dead_letters=dead_letters,
+            role=role,
+            max_event_age=Duration.minutes(15),
         )
         Validations.of(role).acknowledge(
             Acknowledgment(

@@ -6,32 +6,20 @@ Rows are never deleted: a row that left the sheet gets `deleted_at` (a tombstone
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from jada import aws
 from jada.clock import epoch, iso
 from jada.sheets.mirror import MirrorPlan, StoredRow
-from jada.stores._dynamo import from_item, to_item
+from jada.stores._dynamo import TableStore, from_item, to_item
 
 ROW, SYNC = "row", "sync"
 RUN_PREFIX = "run#"
 
 
-class SheetStore:
-    def __init__(self, table_name: str, table: Any = None, retention_days: int = 30) -> None:
-        self.table_name = table_name
-        self._table = table
-        self.retention = timedelta(days=retention_days)
-
-    @property
-    def table(self) -> Any:
-        if self._table is None:
-            self._table = aws.table(self.table_name)
-        return self._table
-
+class SheetStore(TableStore):
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         while True:
             page = self.table.query(**kwargs)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from jada import aws
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -30,3 +33,18 @@ def from_item(value: Any) -> Any:
 def is_condition_failure(exc: ClientError) -> bool:
     code = exc.response.get("Error", {}).get("Code", "")
     return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+class TableStore:
+    """A store backed by one DynamoDB table, created lazily (injectable for tests)."""
+
+    def __init__(self, table_name: str, table: Any = None, retention_days: int = 30) -> None:
+        self.table_name = table_name
+        self._table = table
+        self.retention = timedelta(days=retention_days)
+
+    @property
+    def table(self) -> Any:
+        if self._table is None:
+            self._table = aws.table(self.table_name)
+        return self._table

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -20,7 +20,7 @@ from jada import aws
 from jada.clock import epoch
 from jada.errors import CheckpointConflict, CheckpointCorrupt, CheckpointMissing
 from jada.models import TurnRecord
-from jada.stores._dynamo import from_item, is_condition_failure
+from jada.stores._dynamo import TableStore, from_item, is_condition_failure
 
 OFFLOAD_BYTES = 350 * 1024
 
@@ -34,7 +34,7 @@ def reply_key(session: int, turn: int) -> str:
     return f"r{session:04d}#t{turn:04d}"
 
 
-class CheckpointStore:
+class CheckpointStore(TableStore):
     def __init__(
         self,
         table_name: str,
@@ -44,17 +44,9 @@ class CheckpointStore:
         s3: Any = None,
         retention_days: int = 30,
     ) -> None:
-        self.table_name = table_name
+        super().__init__(table_name, table, retention_days)
         self.bucket = bucket
-        self._table = table
         self._s3 = s3
-        self.retention = timedelta(days=retention_days)
-
-    @property
-    def table(self) -> Any:
-        if self._table is None:
-            self._table = aws.table(self.table_name)
-        return self._table
 
     @property
     def s3(self) -> Any:

@@ -7,14 +7,12 @@ never take more than the limit. The day always comes from a time passed in.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from botocore.exceptions import ClientError
 
-from jada import aws
 from jada.clock import epoch, next_rollover, utc_day
 from jada.errors import QuotaExhausted
-from jada.stores._dynamo import from_item, is_condition_failure
+from jada.stores._dynamo import TableStore, from_item, is_condition_failure
 
 SLOTS_KEY = "concurrency"
 
@@ -23,18 +21,7 @@ def day_key(day: date) -> str:
     return f"sessions#{day.isoformat()}"
 
 
-class CounterStore:
-    def __init__(self, table_name: str, table: Any = None, retention_days: int = 30) -> None:
-        self.table_name = table_name
-        self._table = table
-        self.retention = timedelta(days=retention_days)
-
-    @property
-    def table(self) -> Any:
-        if self._table is None:
-            self._table = aws.table(self.table_name)
-        return self._table
-
+class CounterStore(TableStore):
     # --- sessions per UTC day ---------------------------------------------------------------
     def take_session(self, now: datetime, limit: int) -> int:
         """Take one session from the day's quota; returns its number within the day (1-based)."""

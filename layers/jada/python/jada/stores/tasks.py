@@ -16,7 +16,6 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from jada import aws
 from jada.clock import iso
 from jada.errors import IllegalTransition, InvalidTaskInput, TaskNotFound
 from jada.lifecycle import RUNNABLE, TaskStatus, sources_of
@@ -31,7 +30,7 @@ from jada.models import (
     Usage,
 )
 from jada.stores import schema
-from jada.stores._dynamo import from_item, is_condition_failure, to_item
+from jada.stores._dynamo import TableStore, from_item, is_condition_failure, to_item
 
 BY_STATUS_INDEX = schema.TASKS.indexes[0].name
 RUNNABLE_INDEX = schema.TASKS.indexes[1].name
@@ -66,17 +65,7 @@ def validate_new_task(title: str, prompt: str, priority: int) -> tuple[str, str]
     return title, prompt
 
 
-class TaskStore:
-    def __init__(self, table_name: str, table: Any = None) -> None:
-        self.table_name = table_name
-        self._table = table
-
-    @property
-    def table(self) -> Any:
-        if self._table is None:
-            self._table = aws.table(self.table_name)
-        return self._table
-
+class TaskStore(TableStore):
     # --- create and read --------------------------------------------------------------------
     def create(
         self,
