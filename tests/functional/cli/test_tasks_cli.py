@@ -213,3 +213,13 @@ def test_the_cli_does_not_import_the_model_or_google_clients() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_quota_shows_a_spend_pause_and_resume_lifts_it(cli: Any, cloud: Cloud) -> None:
+    now = utcnow()
+    cloud.counters().pause_sessions("SpendLimitReached: usage is paused", now + timedelta(days=3), now)
+    data = json.loads(cli("quota", "--json").output)
+    assert data["paused"].startswith("SpendLimitReached: usage is paused")
+    assert "new sessions are PAUSED" in cli("quota").output
+    assert "sessions resumed" in cli("quota", "--resume").output
+    assert json.loads(cli("quota", "--json").output)["paused"] is None

@@ -32,3 +32,10 @@ def next_rollover(moment: datetime) -> datetime:
 
 def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def next_month(moment: datetime) -> datetime:
+    """00:00 UTC on the first day of the month after `moment`."""
+    utc = moment.astimezone(UTC)
+    year, month = (utc.year + 1, 1) if utc.month == 12 else (utc.year, utc.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)

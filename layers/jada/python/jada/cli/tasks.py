@@ -241,14 +241,24 @@ def _deployed_settings(out: StackOutputs) -> Settings:
     return Settings.from_env(config.get("Environment", {}).get("Variables", {}))
 
 
-def quota(stack: str = STACK, as_json: bool = AS_JSON) -> None:
+RESUME = typer.Option(
+    False, "--resume", help="Lift the pause set when the Anthropic spend limit was reached."
+)
+
+
+def quota(stack: str = STACK, as_json: bool = AS_JSON, resume: bool = RESUME) -> None:
     """Today's sessions (UTC day) against the quota, sessions running, and the next rollover."""
     now = utcnow()
     out = _run(lambda: outputs(stack))
     counters = CounterStore(_run(lambda: out["CountersTableName"]))
+    if resume:
+        lifted = _run(counters.resume_sessions)
+        typer.echo("sessions resumed: the next poll starts them" if lifted else "sessions were not paused")
+        return
     settings = _run(lambda: _deployed_settings(out))
     used = _run(lambda: counters.sessions_used(utc_day(now)))
     running = _run(lambda: counters.slot_holders(now))
+    paused = _run(lambda: counters.sessions_paused(now))
     data = {
         "day": utc_day(now).isoformat(),
         "used": used,
@@ -257,6 +267,7 @@ def quota(stack: str = STACK, as_json: bool = AS_JSON) -> None:
         "running": sorted(running),
         "max_concurrent_sessions": settings.max_concurrent_sessions,
         "next_rollover": iso(next_rollover(now)),
+        "paused": paused,
     }
     if as_json:
         _echo_json(data)
@@ -266,3 +277,5 @@ def quota(stack: str = STACK, as_json: bool = AS_JSON) -> None:
         f"{len(running)} of {data['max_concurrent_sessions']} running\n"
         f"quota renews at {data['next_rollover']}"
     )
+    if paused:
+        typer.echo(f"new sessions are PAUSED: {paused}\n(`jada quota --resume` once the limit is raised)")

@@ -251,7 +251,8 @@ class EventLoop:
         stop = result.get("stopped_by")
         if stop and stop != self.state.last_poll_stop:
             why = {"quota": "the day's session quota is used up: runnable tasks wait for 00:00 UTC",
-                   "cap": "the concurrency cap is reached: runnable tasks wait for a free slot"}  # fmt: skip
+                   "cap": "the concurrency cap is reached: runnable tasks wait for a free slot",
+                   "paused": "the Anthropic spend limit is reached: no sessions start until it resets"}  # fmt: skip
             self._log("poll", why.get(stop, f"runnable tasks held back: {stop}"))
         self.state.last_poll_stop = stop
 

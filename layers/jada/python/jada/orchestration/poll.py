@@ -30,7 +30,7 @@ class PollResult:
     started: list[str] = field(default_factory=list)
     #: executions whose start found the name already taken (started before: not a second session)
     already_started: list[str] = field(default_factory=list)
-    #: "quota" or "cap" when the poll stopped early; tasks left stay queued
+    #: "quota", "cap" or "paused" (spend limit) when the poll stopped early; tasks left stay queued
     stopped_by: str | None = None
 
     def metrics(self) -> dict[str, float]:
@@ -59,6 +59,11 @@ class Poller:
         result = PollResult()
         candidates = self.tasks.runnable(now)
         result.runnable = len(candidates)
+        paused = self.counters.sessions_paused(now) if candidates else None  # idle: one Query only
+        if paused:
+            result.stopped_by = "paused"
+            logger().warning("poll starts no session: %s", paused)
+            return result
         for task in candidates:
             try:
                 self._start_one(task, now, result)

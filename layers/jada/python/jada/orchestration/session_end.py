@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from jada.clock import iso
-from jada.errors import IllegalTransition
+from jada.clock import iso, next_month
+from jada.errors import IllegalTransition, SpendLimitReached
 from jada.lifecycle import SessionOutcome, TaskStatus, status_after_session
 from jada.models import SessionRecord, Task
 from jada.settings import Settings
@@ -152,6 +152,9 @@ def end_session(
     settings: Settings,
 ) -> SessionEndResult:
     outcome, reason = outcome_and_reason(event)
+    if event.error is not None and event.error.Error == SpendLimitReached.__name__:
+        # the API refuses every request until the limit resets: start no more sessions till then
+        counters.pause_sessions(reason or "spend limit reached", next_month(now), now)
     task = tasks.get(event.task_id)
     record = task.sessions.get(str(event.session)) or SessionRecord(
         number=event.session, execution=event.execution, started_at=iso(now)

@@ -15,6 +15,7 @@ from jada.errors import QuotaExhausted
 from jada.stores._dynamo import TableStore, from_item, is_condition_failure
 
 SLOTS_KEY = "concurrency"
+PAUSE_KEY = "sessions-paused"
 
 
 def day_key(day: date) -> str:
@@ -77,6 +78,31 @@ class CounterStore(TableStore):
     def turns_used(self, session_id: str) -> int:
         item = self.table.get_item(Key={"pk": f"turns#{session_id}"}, ConsistentRead=True).get("Item")
         return int(item["used"]) if item else 0
+
+    # --- pause (the Anthropic spend limit is reached) ----------------------------------------
+    def pause_sessions(self, reason: str, until: datetime, now: datetime) -> None:
+        """Stop the poll from starting sessions until `until` (or until an operator resumes)."""
+        self.table.put_item(
+            Item={
+                "pk": PAUSE_KEY,
+                "reason": reason,
+                "since": now.isoformat(),
+                "until": until.isoformat(),
+                "expires_at": epoch(until + self.retention),
+            }
+        )
+
+    def sessions_paused(self, now: datetime) -> str | None:
+        """Why new sessions are paused now (None when they are not)."""
+        item = self.table.get_item(Key={"pk": PAUSE_KEY}, ConsistentRead=True).get("Item")
+        if not item or datetime.fromisoformat(str(item["until"])) <= now:
+            return None
+        return f"{item['reason']} (paused until {item['until']})"
+
+    def resume_sessions(self) -> bool:
+        """Lift a pause; True if there was one."""
+        old = self.table.delete_item(Key={"pk": PAUSE_KEY}, ReturnValues="ALL_OLD")
+        return "Attributes" in old
 
     # --- concurrency cap --------------------------------------------------------------------
     def take_slot(self, holder: str, now: datetime, limit: int, stale_after: timedelta) -> bool:
