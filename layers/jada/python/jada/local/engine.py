@@ -40,6 +40,13 @@ SYNC_METRICS = {
     "SyncNotConfigured": "not_configured",
 }
 
+#: what the timeline says when a poll held runnable tasks back
+POLL_STOPS = {
+    "quota": "the day's session quota is used up: runnable tasks wait for 00:00 UTC",
+    "cap": "the concurrency cap is reached: runnable tasks wait for a free slot",
+    "paused": "the Anthropic spend limit is reached: no sessions start until it resets",
+}
+
 
 class LocalCloudError(RuntimeError):
     """The local run cannot go on (an execution hangs, a handler is missing, ...)."""
@@ -250,10 +257,7 @@ class EventLoop:
     def _after_poll(self, result: dict[str, Any]) -> None:
         stop = result.get("stopped_by")
         if stop and stop != self.state.last_poll_stop:
-            why = {"quota": "the day's session quota is used up: runnable tasks wait for 00:00 UTC",
-                   "cap": "the concurrency cap is reached: runnable tasks wait for a free slot",
-                   "paused": "the Anthropic spend limit is reached: no sessions start until it resets"}  # fmt: skip
-            self._log("poll", why.get(stop, f"runnable tasks held back: {stop}"))
+            self._log("poll", POLL_STOPS.get(stop, f"runnable tasks held back: {stop}"))
         self.state.last_poll_stop = stop
 
     def _after_sync(self, result: dict[str, Any], stdout: str, error: str | None) -> None:
