@@ -26,6 +26,7 @@ from jada.local.metrics import MetricStore
 from jada.local.provision import Deployment, Schedule
 from jada.local.scenario import Scenario
 from jada.local.simclock import SimClock
+from jada.telemetry import M
 
 #: same-time events run in this order: scenario controls, arrivals and answers first, alarms last
 CONTROL, ARRIVAL, ANSWER, SCHEDULE, ALARMS = range(5)
@@ -33,11 +34,11 @@ ALARM_EVERY = timedelta(minutes=1)
 #: real seconds without any progress after which a run is declared stuck (offline stand-ins)
 STALL_TIMEOUT_S = 120.0
 SYNC_METRICS = {
-    "SyncSucceeded": "ok",
-    "SyncTokenError": "token_error",
-    "SyncTransientError": "transient_error",
-    "SyncConfigError": "config_error",
-    "SyncNotConfigured": "not_configured",
+    M.SYNC_OK: "ok",
+    M.SYNC_TOKEN_ERROR: "token_error",
+    M.SYNC_TRANSIENT_ERROR: "transient_error",
+    M.SYNC_CONFIG_ERROR: "config_error",
+    M.SYNC_NOT_CONFIGURED: "not_configured",
 }
 
 #: what the timeline says when a poll held runnable tasks back
