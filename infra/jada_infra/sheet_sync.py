@@ -175,8 +175,7 @@ class SheetSync(Construct):
                 description=runbook(
                     stack,
                     f"The Google token is {TOKEN_AGE_WARN_DAYS}+ days old and its OAuth app is in Testing "
-                    "status, "
-                    "whose refresh tokens die after 7 days: the sync will fail within a day.",
+                    "status, whose refresh tokens die after 7 days: the sync will fail within a day.",
                     f"re-authenticate now: {reauth} --testing-app; for good, publish the OAuth app "
                     "(Production status), then re-authenticate without --testing-app.",
                 ),
@@ -206,8 +205,7 @@ class SheetSync(Construct):
                     "The port sheet read back empty or with far fewer rows than are stored. Nothing was "
                     "tombstoned: the stored rows are kept until a normal read.",
                     "check the sheet (deleted rows? a renamed tab? a changed range?); once it is right "
-                    "the next "
-                    "sync clears this alarm.",
+                    "the next sync clears this alarm.",
                 ),
             ),
         ]
