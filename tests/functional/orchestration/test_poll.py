@@ -73,10 +73,11 @@ def test_poll_starts_a_session_named_after_the_task(cloud: Cloud, state_machine:
     assert task.sessions["1"].execution == f"{task_id}-s1"
     assert cloud.counters().sessions_used(utc_day(NOW)) == 1
     assert list(cloud.counters().slot_holders(NOW)) == [f"{task_id}-s1"]
-    # Query, slot read+write, quota update, claim, start: the cost of one session start
+    # Query, spend-pause read (only when something is runnable), then slot read+write, quota
+    # update, claim, start: the cost of one session start
     assert clients.calls == [
-        "dynamodb.Query", "dynamodb.GetItem", "dynamodb.PutItem", "dynamodb.UpdateItem",
-        "dynamodb.UpdateItem", "sfn.StartExecution",
+        "dynamodb.Query", "dynamodb.GetItem", "dynamodb.GetItem", "dynamodb.PutItem",
+        "dynamodb.UpdateItem", "dynamodb.UpdateItem", "sfn.StartExecution",
     ]  # fmt: skip
 
 

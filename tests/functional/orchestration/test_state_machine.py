@@ -37,8 +37,9 @@ def tpl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.fixture
-def run(tpl: dict[str, Any]) -> Iterator[Any]:
-    """run(responder) -> (deployment, model server), torn down after the test."""
+def run(tpl: dict[str, Any], atomic_moto: None) -> Iterator[Any]:
+    """run(responder) -> (deployment, model server), torn down after the test. Polls on this
+    thread race executions on moto's: `atomic_moto` makes each request atomic, as AWS does."""
     stack: list[Any] = []
 
     def start(responder: Responder, **settings_env: str) -> tuple[Deployed, ModelServer]:
