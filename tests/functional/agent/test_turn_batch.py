@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from jada.agent.pricing import cost_usd
 from jada.agent.prompts import HANDOFF_MARK, RESUME_MARK, SYSTEM_PROMPT
+from jada.agent.turns import Agent
 from jada.local.model_server import reply, scripted, text, tool_use, usage
 from jada.models import Usage
 from jada.stores.tasks import child_task_id
@@ -278,26 +281,29 @@ def test_invalid_tool_input_and_unknown_tools_return_errors_the_model_can_fix(ha
     assert harness.cloud.tasks().get(task.task_id).children == []
 
 
+def fail_checkpoint_write_once(agent: Agent, matches: Callable[[str], bool]) -> None:
+    """The remote end drops the connection on the first checkpoint PutItem whose key matches."""
+    failures = [EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")]
+
+    def fail_once(params: dict[str, Any], **_: Any) -> None:
+        if failures and matches(params["Item"]["turn_key"]):
+            raise failures.pop()
+
+    agent.checkpoints.table.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.PutItem", fail_once
+    )
+
+
 def test_a_crash_between_model_call_and_checkpoint_reruns_the_turn_without_a_duplicate_child(
     harness: Harness,
 ) -> None:
-    from botocore.exceptions import EndpointConnectionError
-
     # Given a checkpoint write that fails once (the remote end drops the connection)
     task = harness.task()
     harness.script(
         scripted(reply(tool_use("create_task", {"title": "deploy", "prompt": "Deploy it."}, "toolu_child")))
     )
     agent = harness.agent(turns_per_batch=1)
-    failures = [EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")]
-
-    def fail_once(params: dict[str, Any], **_: Any) -> None:
-        if failures:
-            raise failures.pop()
-
-    agent.checkpoints.table.meta.client.meta.events.register(
-        "provide-client-params.dynamodb.PutItem", fail_once
-    )
+    fail_checkpoint_write_once(agent, lambda key: True)  # the first write: the model's reply
     with pytest.raises(EndpointConnectionError):
         harness.run(task, agent=agent)
     # When the state machine retries the batch
@@ -314,8 +320,6 @@ def test_a_crash_between_model_call_and_checkpoint_reruns_the_turn_without_a_dup
 def test_a_crash_after_the_tools_ran_reuses_the_stored_reply_so_new_tool_ids_cannot_duplicate(
     harness: Harness,
 ) -> None:
-    from botocore.exceptions import EndpointConnectionError
-
     # Given a model that would answer a repeated call with a new tool_use id (as a real one does)
     task = harness.task()
     ids = itertools.count(1)
@@ -325,15 +329,7 @@ def test_a_crash_after_the_tools_ran_reuses_the_stored_reply_so_new_tool_ids_can
         )
     )
     agent = harness.agent(turns_per_batch=1)
-    failures = [EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")]
-
-    def fail_turn_write_once(params: dict[str, Any], **_: Any) -> None:
-        if failures and params["Item"]["turn_key"].startswith("s"):
-            raise failures.pop()
-
-    agent.checkpoints.table.meta.client.meta.events.register(
-        "provide-client-params.dynamodb.PutItem", fail_turn_write_once
-    )
+    fail_checkpoint_write_once(agent, lambda key: key.startswith("s"))  # the turn, after its tools ran
     # When the batch crashes after the tool ran but before the turn's checkpoint, and is retried
     with pytest.raises(EndpointConnectionError):
         harness.run(task, agent=agent)
