@@ -6,36 +6,31 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import threading
 import traceback
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import unquote
+
+from jada.local.loopback import LoopbackServer
 
 from tests.conftest import LambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-class FakeLambda:
+class FakeLambda(LoopbackServer):
+    name = "fake-lambda"
+
     def __init__(self, functions: dict[str, Handler]) -> None:
+        super().__init__()
         self.functions = functions
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.logs = io.StringIO()  # what the function printed (its CloudWatch Logs)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> Self:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.base_url
 
     def _invoke(self, name: str, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         self.invocations.append((name, event))
@@ -54,7 +49,7 @@ class FakeLambda:
             }
             return 200, {"X-Amz-Function-Error": "Unhandled"}, error
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -24,9 +24,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from jada.local.loopback import LoopbackServer
 
 HEADER = ["port", "country", "arrival", "departure", "berth", "status"]
 SAMPLE_ROWS: list[list[str]] = [
@@ -93,7 +95,9 @@ class Recorded:
         return "token" if self.path == "/token" else "sheets"
 
 
-class GoogleFake:
+class GoogleFake(LoopbackServer):
+    name = "google-fake"
+
     def __init__(
         self,
         rows: list[list[str]] | None = None,
@@ -117,34 +121,10 @@ class GoogleFake:
         self._access_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    # --- lifecycle --------------------------------------------------------------------------
-    def start(self) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="google-fake", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("GoogleFake is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def token_uri(self) -> str:

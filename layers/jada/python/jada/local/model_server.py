@@ -15,8 +15,10 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from jada.local.loopback import LoopbackServer
 
 Response = tuple[int, dict[str, str], dict[str, Any]]
 Responder = Callable[[dict[str, Any]], Response]
@@ -153,8 +155,10 @@ def count_tokens(request: dict[str, Any]) -> int:
 
 
 # --- the server -------------------------------------------------------------------------------
-class ModelServer:
+class ModelServer(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 faking the Messages API."""
+
+    name = "model-server"
 
     def __init__(self, responder: Responder | None = None) -> None:
         self.responder: Responder = responder or scripted(reply(text("ok")))
@@ -165,17 +169,9 @@ class ModelServer:
         #: the headers of each of those requests
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    @property
-    def base_url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("the model server is not running")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Self:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -214,23 +210,4 @@ class ModelServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="model-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
