@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+TOOLS := $(VENV)/.installed-tools
+STAMP := $(VENV)/.installed-dev
 CDK := infra/node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -11,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: demo test lint typecheck unit functional infra e2e synth deploy bench clean venv cdk-cli
 
-demo: $(STAMP)
+demo: $(TOOLS)
 	$(BIN)/jada demo --report reports/demo-report.json
 
 test: $(STAMP) $(CDK) lint typecheck
@@ -34,14 +35,19 @@ deploy: $(STAMP) $(CDK)
 	$(CDK) deploy --no-notices
 
 bench: $(STAMP)
-	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	for f in tests/benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# demo: the runtime plus the tools (CLI, CDK app, local cloud); test: those plus the dev tools
+$(TOOLS): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[tools]'
+	touch $(TOOLS)
+
+$(STAMP): $(TOOLS)
+	$(BIN)/pip install --quiet -e '.[tools,dev]'
 	touch $(STAMP)
 
 $(CDK): infra/package.json

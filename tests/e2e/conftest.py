@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from jada.local.cloud import RunResult, run
-from jada.local.scenario import parse_scenario
+from jada_tools.local.cloud import RunResult, run
+from jada_tools.local.scenario import parse_scenario
 
 TOKEN = {"client_id": "id.apps.googleusercontent.com", "client_secret": "s", "refresh_token": "1//r"}
 

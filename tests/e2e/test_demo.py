@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from jada.cli.main import app
+from jada_tools.cli.main import app
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.slow

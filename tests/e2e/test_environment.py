@@ -4,10 +4,10 @@ those endpoints instead of its built-in stand-ins."""
 from __future__ import annotations
 
 import pytest
-from jada.local.cloud import run
-from jada.local.google_server import HEADER, GoogleFake
-from jada.local.model_server import ModelServer, reply, scripted, tool_use
-from jada.local.scenario import parse_scenario
+from jada_tools.fakes.google_server import HEADER, GoogleFake
+from jada_tools.fakes.model_server import ModelServer, reply, scripted, tool_use
+from jada_tools.local.cloud import run
+from jada_tools.local.scenario import parse_scenario
 
 from .conftest import by_title, sheet, task
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from jada.local.cloud import RunResult
-from jada.local.synth import base_context
+from jada_tools.local.cloud import RunResult
+from jada_tools.local.synth import base_context
 
 from .conftest import by_title, sheet, task
 

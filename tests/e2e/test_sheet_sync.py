@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from jada.local.cloud import RunResult
+from jada_tools.local.cloud import RunResult
 
 from .conftest import sheet, task
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
-from jada.local.google_server import GoogleFake
 from jada.stores import schema
 from jada.telemetry import M
+from jada_tools.fakes.google_server import GoogleFake
 from moto import mock_aws
 
 from tests.functional.sheets.conftest import token_json

@@ -1,4 +1,4 @@
-"""The task lifecycle as a pure table (shared/design.md, "Task lifecycle")."""
+"""The task lifecycle as a pure table (docs/contracts.md, "Task lifecycle")."""
 
 from __future__ import annotations
 

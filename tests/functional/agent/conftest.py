@@ -14,9 +14,9 @@ from jada.agent.tools import BUILT_INS, Registry
 from jada.agent.tools.base import Tool, ToolContext, ToolInput, ToolOutcome
 from jada.agent.turns import Agent, BatchResult, BatchState, run_batch
 from jada.clock import iso
-from jada.local.model_server import ModelServer
 from jada.models import SessionRecord, Task
 from jada.settings import Settings
+from jada_tools.fakes.model_server import ModelServer
 
 from tests.conftest import NOW, Cloud
 

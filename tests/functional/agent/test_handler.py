@@ -12,8 +12,15 @@ from typing import Any
 import boto3
 import pytest
 from jada.errors import ConfigurationError, ModelAuthFailed, SpendLimitReached
-from jada.local.model_server import ModelServer, reply, scripted, spend_limit_reached, tool_use, unauthorized
 from jada.telemetry import NAMESPACE, logger
+from jada_tools.fakes.model_server import (
+    ModelServer,
+    reply,
+    scripted,
+    spend_limit_reached,
+    tool_use,
+    unauthorized,
+)
 
 from tests.conftest import Cloud
 from tests.functional.agent.conftest import API_KEY, Harness

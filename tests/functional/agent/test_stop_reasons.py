@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jada.agent.conversation import CLEARED
 from jada.agent.prompts import output_cut_off, truncated_tool_call
-from jada.local.model_server import reply, scripted, text, tool_use
+from jada_tools.fakes.model_server import reply, scripted, text, tool_use
 
 from tests.functional.agent.conftest import Harness, last_user_text, tool_results
 

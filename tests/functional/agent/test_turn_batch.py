@@ -12,9 +12,9 @@ from botocore.exceptions import EndpointConnectionError
 from jada.agent.pricing import cost_usd
 from jada.agent.prompts import HANDOFF_MARK, RESUME_MARK, SYSTEM_PROMPT
 from jada.agent.turns import Agent
-from jada.local.model_server import reply, scripted, text, tool_use, usage
 from jada.models import Usage
 from jada.stores.tasks import child_task_id
+from jada_tools.fakes.model_server import reply, scripted, text, tool_use, usage
 
 from tests.functional.agent.conftest import Harness, last_user_text, tool_results
 
@@ -190,7 +190,7 @@ def test_pending_answer_is_delivered_in_the_first_request_and_cleared(harness: H
 
 
 def test_rate_limit_then_success_retries_once_with_a_capped_wait(harness: Harness) -> None:
-    from jada.local.model_server import rate_limited
+    from jada_tools.fakes.model_server import rate_limited
 
     task = harness.task()
     harness.script(
@@ -204,7 +204,7 @@ def test_rate_limit_then_success_retries_once_with_a_capped_wait(harness: Harnes
 
 def test_rate_limited_twice_raises_the_named_error_and_stores_nothing(harness: Harness) -> None:
     from jada.errors import ModelRateLimited
-    from jada.local.model_server import rate_limited
+    from jada_tools.fakes.model_server import rate_limited
 
     task = harness.task()
     harness.script(scripted(rate_limited(retry_after=2)))
@@ -217,7 +217,7 @@ def test_rate_limited_twice_raises_the_named_error_and_stores_nothing(harness: H
 
 def test_overloaded_exhausting_retries_raises_model_unavailable(harness: Harness) -> None:
     from jada.errors import ModelUnavailable
-    from jada.local.model_server import overloaded
+    from jada_tools.fakes.model_server import overloaded
 
     task = harness.task()
     harness.script(scripted(overloaded()))
@@ -229,7 +229,7 @@ def test_overloaded_exhausting_retries_raises_model_unavailable(harness: Harness
 
 def test_no_retry_when_the_lambda_has_too_little_time(harness: Harness) -> None:
     from jada.errors import ModelUnavailable
-    from jada.local.model_server import server_error
+    from jada_tools.fakes.model_server import server_error
 
     task = harness.task()
     harness.remaining_s = 31.0
@@ -249,7 +249,7 @@ def test_no_retry_when_the_lambda_has_too_little_time(harness: Harness) -> None:
 )
 def test_fatal_errors_are_not_retried(harness: Harness, response: str, error_name: str, message: str) -> None:
     from jada import errors
-    from jada.local import model_server
+    from jada_tools.fakes import model_server
 
     task = harness.task()
     harness.script(scripted(getattr(model_server, response)()))

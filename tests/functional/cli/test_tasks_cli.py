@@ -11,11 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
-from jada.cli import stack as cli_stack
-from jada.cli.main import app
 from jada.clock import iso, utc_day, utcnow
 from jada.lifecycle import SessionOutcome, TaskStatus
 from jada.models import SessionRecord, Task, Usage
+from jada_tools.cli import stack as cli_stack
+from jada_tools.cli.main import app
 from typer.testing import CliRunner
 
 from tests.conftest import Cloud
@@ -208,7 +208,7 @@ def test_unknown_stack_is_a_clear_error(cloud: Cloud, monkeypatch: pytest.Monkey
 
 def test_the_cli_does_not_import_the_model_or_google_clients() -> None:
     code = (
-        "import sys; from jada.cli.main import app; "
+        "import sys; from jada_tools.cli.main import app; "
         "bad = [m for m in ('anthropic', 'googleapiclient') if m in sys.modules]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -7,8 +7,8 @@ import json
 
 import pytest
 from jada.clock import parse_time
-from jada.local.cloud import RunResult, run_template
-from jada.local.scenario import parse_scenario
+from jada_tools.local.cloud import RunResult, run_template
+from jada_tools.local.scenario import parse_scenario
 
 from .template import template
 

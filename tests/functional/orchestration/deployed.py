@@ -15,9 +15,9 @@ import boto3
 from jada import aws as jada_aws
 from jada.agent import client as agent_client
 from jada.clock import iso, utcnow
-from jada.local.moto_lambda import InProcessLambda
 from jada.stores import schema
 from jada.stores.tasks import TaskStore
+from jada_tools.local.moto_lambda import InProcessLambda
 from moto import mock_aws
 
 from tests.infra.orchestration_template import FUNCTIONS, function_id, only, resolve, state_machine_definition

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from jada.local.moto_lambda import InProcessLambda
+from jada_tools.local.moto_lambda import InProcessLambda
 from moto import mock_aws
 
 HANDLER = """

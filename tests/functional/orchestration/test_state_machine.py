@@ -12,7 +12,8 @@ import boto3
 import pytest
 from jada.clock import utcnow
 from jada.lifecycle import SessionOutcome, TaskStatus
-from jada.local.model_server import (
+from jada.orchestration import operator
+from jada_tools.fakes.model_server import (
     ModelServer,
     Responder,
     bad_request,
@@ -23,7 +24,6 @@ from jada.local.model_server import (
     tool_use,
     unauthorized,
 )
-from jada.orchestration import operator
 
 from tests.functional.orchestration.deployed import Deployed, deploy
 from tests.infra.orchestration_template import template

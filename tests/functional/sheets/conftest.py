@@ -13,12 +13,12 @@ from typing import Any
 import boto3
 import pytest
 from jada import telemetry
-from jada.local.google_server import GoogleFake
 from jada.sheets.api import SheetReader
 from jada.sheets.store import SheetStore
 from jada.sheets.sync import SyncEnv, SyncResult, run_sync
 from jada.sheets.token import TokenSource
 from jada.stores import schema
+from jada_tools.fakes.google_server import GoogleFake
 
 NOW = datetime(2026, 5, 12, 22, 0, tzinfo=UTC)
 SHEET_ID = "sheet-abc123"

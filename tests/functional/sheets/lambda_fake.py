@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
-from jada.local.loopback import LoopbackServer
+from jada_tools.fakes.loopback import LoopbackServer
 
 from tests.conftest import LambdaContext
 

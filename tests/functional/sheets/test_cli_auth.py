@@ -10,8 +10,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from jada.cli import stack as cli_stack
-from jada.cli.main import app
+from jada_tools.cli import stack as cli_stack
+from jada_tools.cli.main import app
 from typer.testing import CliRunner
 
 from tests.functional.sheets.conftest import CLIENT_SECRET, NOW, SECRET, SheetWorld

@@ -11,9 +11,9 @@ from typing import Any
 
 import boto3
 import pytest
-from jada.cli import stack as cli_stack
-from jada.cli.main import app
 from jada.sheets.store import SheetStore
+from jada_tools.cli import stack as cli_stack
+from jada_tools.cli.main import app
 from typer.testing import CliRunner
 
 from tests.functional.sheets.conftest import CLIENT_SECRET, NOW, REFRESH_TOKEN, SECRET, TABLE, SheetWorld

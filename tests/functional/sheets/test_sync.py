@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import boto3
-from jada.local.google_server import HEADER, SAMPLE_ROWS
 from jada.sheets.store import SheetStore
+from jada_tools.fakes.google_server import HEADER, SAMPLE_ROWS
 
 from tests.functional.sheets.conftest import NOW, TABLE, SheetWorld, closed_port_url, token_json
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anthropic
 import pytest
 from anthropic import Anthropic
-from jada.local.model_server import ModelServer, reply, scripted, text, tool_use, usage
+from jada_tools.fakes.model_server import ModelServer, reply, scripted, text, tool_use, usage
 
 
 def test_responses_validate_strictly_and_requests_are_recorded() -> None:
@@ -30,7 +30,7 @@ def test_responses_validate_strictly_and_requests_are_recorded() -> None:
 
 
 def test_scripted_responses_play_in_order_and_the_last_repeats() -> None:
-    from jada.local.model_server import overloaded
+    from jada_tools.fakes.model_server import overloaded
 
     with ModelServer(scripted(overloaded(), reply(text("ok")))) as server:
         client = Anthropic(base_url=server.base_url, api_key="k", max_retries=0)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jada.local.alarms import ALARM, INSUFFICIENT, OK, AlarmState, notification
-from jada.local.metrics import MetricStore, parse_emf
+from jada_tools.local.alarms import ALARM, INSUFFICIENT, OK, AlarmState, notification
+from jada_tools.local.metrics import MetricStore, parse_emf
 
 T0 = datetime(2026, 5, 12, 22, 0, tzinfo=UTC)
 DIMS = [{"Name": "service", "Value": "jada"}]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jada.cli.main import app
+from jada_tools.cli.main import app
 from typer.testing import CliRunner
 
 

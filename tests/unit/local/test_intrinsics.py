@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from jada.local.intrinsics import Resolver, UnresolvedReference
+from jada_tools.local.intrinsics import Resolver, UnresolvedReference
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from jada.agent.prompts import HANDOFF_MARK, RESUME_MARK
-from jada.local.scripted_model import respond
+from jada_tools.local.scripted_model import respond
 
 
 def request(opening: str, *later: dict[str, Any]) -> dict[str, Any]:

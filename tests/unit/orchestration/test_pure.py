@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jada.cli.tasks import console_link, execution_arn
 from jada.lifecycle import SessionOutcome
 from jada.models import Task
 from jada.orchestration.poll import PollResult, execution_input
 from jada.orchestration.session_end import SessionEndEvent, blocked_message, outcome_and_reason
+from jada_tools.cli.tasks import console_link, execution_arn
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from jada.local.intrinsics import ACCOUNT, Resolver
+from jada_tools.local.intrinsics import ACCOUNT, Resolver
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT = {"minute": 60, "hour": 3600, "day": 86400}

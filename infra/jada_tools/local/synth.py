@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jada.local.scenario import Scenario
+from jada_tools.local.scenario import Scenario
 
 STACK = "Jada"
 #: fast and offline: no Docker/pip bundling; assets point at their source folders

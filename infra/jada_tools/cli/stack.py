@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from botocore.exceptions import BotoCoreError, ClientError
-
 from jada import aws
 from jada.errors import ConfigurationError
 

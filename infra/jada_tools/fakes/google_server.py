@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from jada.local.loopback import LoopbackServer
+from jada_tools.fakes.loopback import LoopbackServer
 
 HEADER = ["port", "country", "arrival", "departure", "berth", "status"]
 SAMPLE_ROWS: list[list[str]] = [

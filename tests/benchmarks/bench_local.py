@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JADA = str(Path(sys.executable).with_name("jada"))
 KINDS = [
     "Update the crew page for leg {n}.",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jada.local.intrinsics import ACCOUNT
+from jada_tools.local.intrinsics import ACCOUNT
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from jada.local.metrics import MetricStore
-from jada.local.simclock import SimClock
+from jada_tools.local.metrics import MetricStore
+from jada_tools.local.simclock import SimClock
 
 
 class LambdaTap:

@@ -16,17 +16,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-
 from jada.clock import iso
-from jada.local import stepfunctions as sfn_view
-from jada.local.alarms import ALARM, INSUFFICIENT, OK, AlarmState, notification
-from jada.local.intrinsics import ACCOUNT
-from jada.local.mailbox import Mailbox
-from jada.local.metrics import MetricStore
-from jada.local.provision import Deployment, Schedule
-from jada.local.scenario import Scenario
-from jada.local.simclock import SimClock
 from jada.telemetry import M
+
+from jada_tools.local import stepfunctions as sfn_view
+from jada_tools.local.alarms import ALARM, INSUFFICIENT, OK, AlarmState, notification
+from jada_tools.local.intrinsics import ACCOUNT
+from jada_tools.local.mailbox import Mailbox
+from jada_tools.local.metrics import MetricStore
+from jada_tools.local.provision import Deployment, Schedule
+from jada_tools.local.scenario import Scenario
+from jada_tools.local.simclock import SimClock
 
 #: same-time events run in this order: scenario controls, arrivals and answers first, alarms last
 CONTROL, ARRIVAL, ANSWER, SCHEDULE, ALARMS = range(5)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from jada.local.metrics import MetricStore, dims_of, statistic
+from jada_tools.local.metrics import MetricStore, dims_of, statistic
 
 OK, ALARM, INSUFFICIENT = "OK", "ALARM", "INSUFFICIENT_DATA"
 _COMPARE = {

@@ -1,4 +1,4 @@
-"""The report of a local run (format: shared/design.md, "The local cloud"; extra fields welcome)."""
+"""The report of a local run (format: docs/contracts.md, "Report"; extra fields welcome)."""
 
 from __future__ import annotations
 

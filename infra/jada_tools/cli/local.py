@@ -1,10 +1,9 @@
-"""`jada local run` and `jada demo`: the app offline on a simulated clock (see jada.local)."""
+"""`jada local run` and `jada demo`: the app offline on a simulated clock (see jada_tools.local)."""
 
 from __future__ import annotations
 
 import shutil
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +21,7 @@ def local() -> None:
 
 @app.command("run")
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario JSON (format: the local cloud, design.md).")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON (format: docs/contracts.md).")],
     report: Annotated[Path | None, typer.Option("--report", help="Where to write the report JSON.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print the summary only.")] = False,
 ) -> None:
@@ -35,17 +34,17 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print the summary only.")] = False,
 ) -> None:
     """Run the bundled demo scenario offline (no network) and print its timeline."""
-    bundled = resources.files("jada.local").joinpath("data/demo.json")
-    with resources.as_file(bundled) as path:
-        _run(path, report, quiet=quiet)
+    from jada_tools.local.synth import repo_root
+
+    _run(repo_root() / "examples" / "demo.json", report, quiet=quiet)
 
 
 def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
-    from jada.local.cloud import run as run_local
-    from jada.local.engine import LocalCloudError
-    from jada.local.report import write_report
-    from jada.local.scenario import ScenarioError, load_scenario
-    from jada.local.timeline import print_summary, print_timeline
+    from jada_tools.local.cloud import run as run_local
+    from jada_tools.local.engine import LocalCloudError
+    from jada_tools.local.report import write_report
+    from jada_tools.local.scenario import ScenarioError, load_scenario
+    from jada_tools.local.timeline import print_summary, print_timeline
 
     console = Console(width=shutil.get_terminal_size((110, 24)).columns)
     err = Console(stderr=True)

@@ -9,11 +9,11 @@ from typing import Any
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
-
 from jada import aws
-from jada.cli.stack import DEFAULT_STACK, outputs
 from jada.clock import iso, utcnow
 from jada.errors import ConfigurationError
+
+from jada_tools.cli.stack import DEFAULT_STACK, outputs
 
 app = typer.Typer(no_args_is_help=True)
 

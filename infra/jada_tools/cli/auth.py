@@ -9,11 +9,11 @@ from pathlib import Path
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
-
 from jada import aws
-from jada.cli.stack import DEFAULT_STACK, outputs
 from jada.clock import iso, utcnow
 from jada.errors import ConfigurationError
+
+from jada_tools.cli.stack import DEFAULT_STACK, outputs
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -44,7 +44,6 @@ def google(
 ) -> None:
     """Re-authenticate the Google account the sheet sync uses (consent is always asked again)."""
     from google_auth_oauthlib.flow import InstalledAppFlow
-
     from jada.sheets.token import PRODUCTION, SCOPES, TESTING, secret_value
 
     try:

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from jada.clock import iso
-from jada.local.intrinsics import ACCOUNT
+
+from jada_tools.local.intrinsics import ACCOUNT
 
 
 @dataclass(frozen=True)

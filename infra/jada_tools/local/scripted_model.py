@@ -15,7 +15,8 @@ import re
 from typing import Any
 
 from jada.agent.prompts import HANDOFF_MARK, RESUME_MARK
-from jada.local.model_server import Response, count_tokens, reply, text, tool_use, usage
+
+from jada_tools.fakes.model_server import Response, count_tokens, reply, text, tool_use, usage
 
 BLOCK_WORDS = ("approval", "sign-off", "decision")
 SPAWN_WORDS = ("follow-up", "downstream")

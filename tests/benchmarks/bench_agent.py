@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HANDLER = ROOT / "functions" / "turn_batch" / "handler.py"
 TURNS = 30
 
@@ -55,11 +55,11 @@ def session_figures() -> tuple[list[int], list[bytes]]:
     from anthropic import Anthropic
     from jada.agent.prompts import HANDOFF_MARK
     from jada.agent.turns import Agent, BatchState, run_batch
-    from jada.local.model_server import ModelServer, reply, tool_use
     from jada.settings import Settings
     from jada.stores import schema
     from jada.stores.checkpoints import CheckpointStore
     from jada.stores.tasks import TaskStore
+    from jada_tools.fakes.model_server import ModelServer, reply, tool_use
     from moto import mock_aws
 
     now = datetime(2026, 5, 12, 22, 0, tzinfo=UTC)

@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from jada.local.google_server import HEADER, GoogleFake
 from jada.sheets.api import SheetReader
 from jada.sheets.mirror import parse_sheet, plan_mirror
 from jada.sheets.store import SheetStore
 from jada.sheets.sync import SyncConfig, run_sync
 from jada.sheets.token import TokenEndpoint, TokenSource, refresh
 from jada.stores import schema
+from jada_tools.fakes.google_server import HEADER, GoogleFake
 from moto import mock_aws
 
 WRITES = {"BatchWriteItem", "PutItem", "UpdateItem"}

@@ -1,4 +1,4 @@
-"""Scenario files for `jada local run` (format: shared/design.md, "The local cloud")."""
+"""Scenario files for `jada local run` (format: docs/contracts.md, "Scenario")."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from jada.clock import parse_time
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ScenarioError(ValueError):

@@ -13,9 +13,7 @@ from typing import Any
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
-
 from jada import aws
-from jada.cli.stack import DEFAULT_STACK, StackOutputs, outputs
 from jada.clock import iso, next_rollover, utc_day, utcnow
 from jada.errors import IllegalTransition, InvalidTaskInput, JadaError, TaskNotFound
 from jada.lifecycle import TaskStatus
@@ -24,6 +22,8 @@ from jada.orchestration import operator
 from jada.settings import Settings
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
+
+from jada_tools.cli.stack import DEFAULT_STACK, StackOutputs, outputs
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jada.cli import auth, local, sync, tasks
+from jada_tools.cli import auth, local, sync, tasks
 
 app = typer.Typer(
     name="jada",

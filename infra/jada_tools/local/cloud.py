@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from jada.clock import iso
-from jada.local.engine import STALL_TIMEOUT_S, Entry, EventLoop
-from jada.local.metrics import MetricStore
-from jada.local.provision import Deployment, provision
-from jada.local.report import sessions_by_day, task_entry
-from jada.local.scenario import Scenario
-from jada.local.simclock import MotoSleepPatch, SimClock
-from jada.local.synth import base_context, scenario_context, synthesize
+
+from jada_tools.local.engine import STALL_TIMEOUT_S, Entry, EventLoop
+from jada_tools.local.metrics import MetricStore
+from jada_tools.local.provision import Deployment, provision
+from jada_tools.local.report import sessions_by_day, task_entry
+from jada_tools.local.scenario import Scenario
+from jada_tools.local.simclock import MotoSleepPatch, SimClock
+from jada_tools.local.synth import base_context, scenario_context, synthesize
 
 REGION = "us-east-1"
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -57,7 +58,6 @@ def _reset_caches() -> None:
     import sys
 
     from aws_lambda_powertools.utilities import parameters
-
     from jada import aws
 
     for name in [m for m in sys.modules if m.startswith("_jada_lambda_")]:
@@ -93,8 +93,8 @@ def run_template(
         }  # fmt: skip
         model = google = None
         if offline_model:
-            from jada.local.model_server import ModelServer
-            from jada.local.scripted_model import respond
+            from jada_tools.fakes.model_server import ModelServer
+            from jada_tools.local.scripted_model import respond
 
             model = stack.enter_context(ModelServer(respond))
             overrides.update({"ANTHROPIC_BASE_URL": model.base_url, "ANTHROPIC_API_KEY": None})
@@ -119,7 +119,7 @@ def run_template(
         metrics = MetricStore()
         runtime = stack.enter_context(_runtime(deployment, clock, metrics))
         stack.enter_context(MotoSleepPatch(clock))
-        from jada.local.lambda_tap import LambdaTap
+        from jada_tools.local.lambda_tap import LambdaTap
 
         latency = _turn_latency(deployment) if offline_model else None
         stack.enter_context(LambdaTap(clock, metrics, latency))
@@ -143,7 +143,7 @@ def _iso(moment: Any) -> str | None:
 
 @contextlib.contextmanager
 def _google_fake(scenario: Scenario, clock: SimClock) -> Iterator[Any]:
-    from jada.local.google_server import GoogleFake
+    from jada_tools.fakes.google_server import GoogleFake
 
     sync = scenario.sheet_sync
     fake = GoogleFake(clock=lambda: clock.now, spreadsheet_id=sync.spreadsheet_id if sync else None)
@@ -156,7 +156,7 @@ def _google_fake(scenario: Scenario, clock: SimClock) -> Iterator[Any]:
 @contextlib.contextmanager
 def _runtime(deployment: Deployment, clock: SimClock, metrics: MetricStore) -> Iterator[Any]:
     """The in-process Lambda runtime, running each function's handler file from its asset folder."""
-    from jada.local.moto_lambda import InProcessLambda
+    from jada_tools.local.moto_lambda import InProcessLambda
 
     def sink(_function: str, text: str) -> None:
         metrics.feed(text, clock.now)

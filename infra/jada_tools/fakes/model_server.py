@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from jada.local.loopback import LoopbackServer
+from jada_tools.fakes.loopback import LoopbackServer
 
 Response = tuple[int, dict[str, str], dict[str, Any]]
 Responder = Callable[[dict[str, Any]], Response]
