@@ -1,4 +1,4 @@
-"""Shared fixtures: moto-backed AWS, jada's tables and bucket, a Lambda context."""
+"""Shared fixtures: moto-backed AWS, jada's tables and bucket, a Lambda context, the synthesized app."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from jada.stores import schema
 from jada.stores.checkpoints import CheckpointStore
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
+from jada_tools.local.emulator import LAMBDA_IN_PROCESS
+from jada_tools.local.moto_lambda import LambdaContext
+from jada_tools.local.synth import LOCAL_CONTEXT, synthesize
 from moto import mock_aws
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -73,7 +76,8 @@ class Cloud:
 
 @pytest.fixture
 def moto_aws() -> Iterator[None]:
-    with mock_aws():
+    """moto as the local cloud runs it: Lambda functions without Docker (run by InProcessLambda)."""
+    with mock_aws(config=LAMBDA_IN_PROCESS):
         yield
 
 
@@ -94,21 +98,13 @@ def cloud(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Cloud:
     return c
 
 
-class LambdaContext:
-    """The parts of Lambda's context object jada uses."""
-
-    function_name = "test-function"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id = "req-0001"
-
-    def __init__(self, remaining_ms: int = 60_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 @pytest.fixture
-def lambda_context() -> Any:
-    return LambdaContext()
+def lambda_context() -> LambdaContext:
+    """The context the local cloud's Lambda runtime passes (a minute left, a fresh request id)."""
+    return LambdaContext.create("test-function", timeout_s=60, memory_mb=256)
+
+
+@pytest.fixture(scope="session")
+def app_template() -> dict[str, Any]:
+    """The app synthesized once, as the local cloud does (asset paths kept), with default settings."""
+    return synthesize({**LOCAL_CONTEXT, "alertEmail": "ops@example.com"}).template

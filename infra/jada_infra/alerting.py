@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
-from jada.telemetry import DIMENSIONS, NAMESPACE
+from jada.telemetry import DIMENSIONS, NAMESPACE, alarm_name
 
 
 def jada_metric(name: str, *, statistic: str = "Sum", period: Duration | None = None) -> cloudwatch.Metric:
@@ -51,13 +51,13 @@ class Alerting(Construct):
             cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
         ),
         treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarm_name: str | None = None,
     ) -> cloudwatch.Alarm:
-        """An alarm that emails on ALARM and again on OK. `description` is the runbook."""
+        """An alarm named `<stack>-<cid>` that emails on ALARM and again on OK. `description` is the
+        runbook."""
         alarm = cloudwatch.Alarm(
             self,
             cid,
-            alarm_name=alarm_name or f"{Stack.of(self).stack_name}-{cid}",
+            alarm_name=alarm_name(Stack.of(self).stack_name, cid),
             metric=metric,
             alarm_description=description,
             threshold=threshold,

@@ -7,11 +7,11 @@ from typing import Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
+from jada.telemetry import STACK_NAME
 
 from jada_infra.config import StackConfig
 from jada_infra.stack import JadaStack
 
-STACK_NAME = "Jada"
 #: context key: `cdk synth -c skipBundling=true` synthesizes without building the dependency layer
 SKIP_BUNDLING = "skipBundling"
 

@@ -1,4 +1,5 @@
-"""A Lambda function from functions/<name>/handler.py, each with its own role and log group."""
+"""A Lambda function from functions/<name>/handler.py, each with its own role and log group, and
+the environment variables of exactly the settings its code reads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from jada.settings import Settings
 from jada.telemetry import NAMESPACE, SERVICE
 
 from jada_infra.layers import ARCHITECTURE, ASSET_EXCLUDES, ROOT, RUNTIME, SharedLayers
@@ -17,6 +19,7 @@ def python_function(
     *,
     folder: str,
     layers: SharedLayers,
+    settings: Settings,
     environment: dict[str, str],
     with_dependencies: bool,
     timeout: Duration | None = None,
@@ -51,6 +54,7 @@ def python_function(
             "POWERTOOLS_SERVICE_NAME": SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            **settings.environment(folder),
             **environment,
         },
     )

@@ -14,6 +14,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 from jada.errors import RETRYABLE_ERRORS
+from jada.lifecycle import BUDGET_EXHAUSTED, CONTINUE, SessionOutcome
 from jada.telemetry import M
 
 from jada_infra.alerting import Alerting, jada_metric
@@ -36,11 +37,7 @@ class Orchestration(Construct):
         super().__init__(scope, cid)
         self.config = config
         settings = config.settings
-        common = {
-            **state.environment(),
-            **config.settings_environment(),
-            "SESSION_TIMEOUT_SECONDS": str(settings.session_timeout_seconds),
-        }
+        common = state.environment()
 
         # The operator stores the key with `aws secretsmanager put-secret-value` (README).
         self.anthropic_secret = secretsmanager.Secret(
@@ -57,8 +54,8 @@ class Orchestration(Construct):
         secret_resource.add_property_deletion_override("GenerateSecretString")
 
         self.turn_batch = python_function(
-            self, "TurnBatch", folder="turn_batch", layers=layers, with_dependencies=True,
-            timeout=Duration.minutes(5), memory_size=512,
+            self, "TurnBatch", folder="turn_batch", layers=layers, settings=settings,
+            with_dependencies=True, timeout=Duration.minutes(5), memory_size=512,
             description="jada: one batch of agent turns of a session",
             environment={**common, "ANTHROPIC_SECRET_ID": self.anthropic_secret.secret_arn},
         )  # fmt: skip
@@ -67,7 +64,8 @@ class Orchestration(Construct):
         self.anthropic_secret.grant_read(self.turn_batch)
 
         self.session_end = python_function(
-            self, "SessionEnd", folder="session_end", layers=layers, with_dependencies=False,
+            self, "SessionEnd", folder="session_end", layers=layers, settings=settings,
+            with_dependencies=False,
             description="jada: close a session, move its task on, free its slot",
             environment={**common, "ALERT_TOPIC_ARN": alerting.topic.topic_arn},
         )  # fmt: skip
@@ -78,7 +76,7 @@ class Orchestration(Construct):
         self.state_machine = self._state_machine(settings.session_timeout_seconds)
 
         self.poll = python_function(
-            self, "Poll", folder="poll", layers=layers, with_dependencies=False,
+            self, "Poll", folder="poll", layers=layers, settings=settings, with_dependencies=False,
             timeout=Duration.seconds(30),
             description="jada: start sessions for runnable tasks within the quota and the cap",
             environment={**common, "STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
@@ -92,7 +90,7 @@ class Orchestration(Construct):
             self,
             "PollSchedule",
             function=self.poll,
-            rate=config.poll_rate,
+            rate=settings.poll_rate,
             description="jada: poll the task queue",
             dead_letters=self.dead_letters,
             role=iam.Role(
@@ -131,7 +129,7 @@ class Orchestration(Construct):
                 "session": sfn.JsonPath.number_at("$.session"),
                 "execution": sfn.JsonPath.string_at("$.execution"),
                 "turns": sfn.JsonPath.number_at("$.turns"),
-                "status": "failed",
+                "status": SessionOutcome.FAILED.value,
                 "error": sfn.JsonPath.object_at("$.error"),
             }
         )
@@ -158,7 +156,7 @@ class Orchestration(Construct):
         run_batch.add_catch(record_failure.next(failed), errors=["States.ALL"], result_path="$.error")
         loop = (
             sfn.Choice(self, "Batch status?")
-            .when(sfn.Condition.string_equals("$.status", "continue"), run_batch)
+            .when(sfn.Condition.string_equals("$.status", CONTINUE), run_batch)
             .otherwise(end_session.next(sfn.Succeed(self, "Session ended")))
         )
         log_group = logs.LogGroup(
@@ -209,7 +207,7 @@ class Orchestration(Construct):
         alerting.alarm(
             "TaskFailed",
             metric=jada_metric(M.TASK_FAILED),
-            description="A jada task failed (an error, or 'turn budget exhausted' after its last session). "
+            description=f"A jada task failed (an error, or '{BUDGET_EXHAUSTED}' after its last session). "
             "Run `jada tasks list --status failed` and `jada tasks show <id>` for the reason and the "
             "execution links; fix the cause, then `jada tasks retry <id>`.",
         )
@@ -227,7 +225,7 @@ class Orchestration(Construct):
             "the next month or a higher limit. Raise the limit in the Anthropic console (Billing), then "
             "`jada tasks retry <id>` for the failed tasks.",
         )
-        rate = rate_duration(self.config.poll_rate).to_minutes()
+        rate = rate_duration(self.config.settings.poll_rate).to_minutes()
         period = Duration.minutes(max(5, 2 * rate))
         alerting.alarm(
             "PollHeartbeatMissing",

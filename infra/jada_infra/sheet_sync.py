@@ -11,7 +11,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from jada.stores import schema
-from jada.telemetry import M
+from jada.telemetry import SHEET_SYNC_ALARMS, M
 
 from jada_infra.alerting import Alerting, jada_metric
 from jada_infra.config import StackConfig, rate_duration
@@ -20,8 +20,6 @@ from jada_infra.layers import SharedLayers
 from jada_infra.schedules import dead_letter_queue, lambda_schedule
 from jada_infra.state import table_from_spec
 
-#: alarm ids; their names are `<stack>-<id>`, so `jada sync status` finds them by the prefix
-ALARM_PREFIX = "SheetSync"
 STALE_AFTER = Duration.minutes(90)
 TOKEN_AGE_WARN_DAYS = 6  # an OAuth app in Testing status issues refresh tokens that die after 7 days
 SYNC_TABLE_ACTIONS = ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
@@ -65,15 +63,12 @@ class SheetSync(Construct):
             "SyncFunction",
             folder="sheet_sync",
             layers=layers,
+            settings=config.settings,
             with_dependencies=True,
             timeout=Duration.minutes(2),
             memory_size=512,
             description="Mirrors the port sheet into DynamoDB with a monitored Google OAuth token",
             environment={
-                "SPREADSHEET_ID": config.spreadsheet_id,
-                "SHEET_RANGE": config.sheet_range,
-                "SHEET_KEY_COLUMN": config.sheet_key_column,
-                "GOOGLE_APP_TESTING": "true" if config.google_app_testing else "false",
                 "GOOGLE_TOKEN_SECRET_ID": self.secret.secret_arn,
                 "SHEET_TABLE": self.table.table_name,
             },
@@ -115,7 +110,7 @@ class SheetSync(Construct):
             self,
             "SyncSchedule",
             function=self.function,
-            rate=config.sync_rate,
+            rate=config.settings.sync_rate,
             description="Runs the port sheet sync",
             dead_letters=dead_letters,
             role=role,
@@ -136,11 +131,12 @@ class SheetSync(Construct):
         return cfn
 
     def _alarms(self, alerting: Alerting, stack: str, config: StackConfig) -> list[cloudwatch.Alarm]:
-        stale_after = int(max(STALE_AFTER.to_minutes(), 3 * rate_duration(config.sync_rate).to_minutes()))
+        sync_minutes = rate_duration(config.settings.sync_rate).to_minutes()
+        stale_after = int(max(STALE_AFTER.to_minutes(), 3 * sync_minutes))
         reauth = f"jada auth google --client-secrets client_secret.json --stack {stack}"
         return [
             alerting.alarm(
-                f"{ALARM_PREFIX}TokenError",
+                f"{SHEET_SYNC_ALARMS}TokenError",
                 metric=jada_metric(M.SYNC_TOKEN_ERROR, period=Duration.minutes(5)),
                 comparison=OCCURRENCE,
                 treat_missing_data=KEEP_STATE,
@@ -153,7 +149,7 @@ class SheetSync(Construct):
                 ),
             ),
             alerting.alarm(
-                f"{ALARM_PREFIX}Stale",
+                f"{SHEET_SYNC_ALARMS}Stale",
                 metric=jada_metric(M.SYNC_OK, period=Duration.minutes(stale_after)),
                 comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
@@ -167,7 +163,7 @@ class SheetSync(Construct):
                 ),
             ),
             alerting.alarm(
-                f"{ALARM_PREFIX}TokenExpiring",
+                f"{SHEET_SYNC_ALARMS}TokenExpiring",
                 metric=jada_metric(M.TOKEN_AGE_DAYS, statistic="Maximum", period=Duration.hours(1)),
                 threshold=TOKEN_AGE_WARN_DAYS,
                 comparison=OCCURRENCE,
@@ -181,7 +177,7 @@ class SheetSync(Construct):
                 ),
             ),
             alerting.alarm(
-                f"{ALARM_PREFIX}ConfigError",
+                f"{SHEET_SYNC_ALARMS}ConfigError",
                 metric=jada_metric(M.SYNC_CONFIG_ERROR, period=Duration.minutes(5)),
                 comparison=OCCURRENCE,
                 treat_missing_data=KEEP_STATE,
@@ -196,7 +192,7 @@ class SheetSync(Construct):
                 ),
             ),
             alerting.alarm(
-                f"{ALARM_PREFIX}Suspicious",
+                f"{SHEET_SYNC_ALARMS}Suspicious",
                 metric=jada_metric(M.SYNC_SUSPICIOUS, period=Duration.minutes(5)),
                 comparison=OCCURRENCE,
                 treat_missing_data=KEEP_STATE,

@@ -21,7 +21,7 @@ class JadaStack(Stack):
         self.config = config
         self.state = State(self, "State", retention_days=config.settings.retention_days)
         self.alerting = Alerting(self, "Alerting", alert_email=config.alert_email)
-        self.layers = SharedLayers(self, "Layers", powertools_version=config.powertools_version)
+        self.layers = SharedLayers(self, "Layers", powertools_version=config.settings.powertools_version)
         self.orchestration = Orchestration(
             self, "Orchestration", config=config, state=self.state, alerting=self.alerting, layers=self.layers
         )

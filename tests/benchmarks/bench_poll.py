@@ -1,46 +1,17 @@
-"""Poll Lambda figures: cold import time next to a bare `import boto3`, and AWS requests per
-idle poll and per session start (counted with a botocore event hook against moto).
+"""Poll Lambda figures: AWS requests per idle poll and per session start (counted with a botocore
+event hook against moto). Its cold start, next to the other handlers': bench_cold_start.py.
 
-    .venv/bin/python benchmarks/bench_poll.py
+    .venv/bin/python tests/benchmarks/bench_poll.py
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parents[2]
-RUNS = 7
-
-COLD = {
-    "import boto3": "import boto3",
-    "poll handler": (
-        "import importlib.util\n"
-        f"path = {str(ROOT / 'functions/poll/handler.py')!r}\n"
-        "spec = importlib.util.spec_from_file_location('poll_handler', path)\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))"
-    ),
-}
-
-
-def cold_import_ms(code: str) -> list[float]:
-    """Wall time of a fresh interpreter running `code`, minus a bare interpreter's start-up."""
-    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "1"}
-    timings = []
-    for _ in range(RUNS):
-        script = f"import time; t = time.perf_counter()\n{code}\nprint((time.perf_counter() - t) * 1000)"
-        out = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
-        )
-        timings.append(float(out.stdout.strip().splitlines()[-1]))
-    return timings
 
 
 def request_counts() -> dict[str, Any]:
@@ -98,11 +69,7 @@ def request_counts() -> dict[str, Any]:
 
 
 def main() -> None:
-    print(f"Poll Lambda benchmark (Python {sys.version.split()[0]}, {RUNS} fresh interpreters each)")
-    for name, code in COLD.items():
-        t = cold_import_ms(code)
-        spread = f"(min {min(t):.1f}, max {max(t):.1f})"
-        print(f"  cold import {name:<13} median {statistics.median(t):7.1f} ms  {spread}")
+    print(f"Poll Lambda benchmark (Python {sys.version.split()[0]}, against moto in-process)")
     counts = request_counts()
     print(f"  AWS requests per idle poll:      {counts['idle_requests']}  {counts['idle_calls']}")
     print(f"  AWS requests per session start:  {counts['requests_per_session_start']:.0f}"

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from jada.settings import Settings
 from jada.sheets.api import SheetReader
 from jada.sheets.mirror import parse_sheet, plan_mirror
 from jada.sheets.store import SheetStore
@@ -70,7 +71,7 @@ def main(rows: int) -> None:
         session.client("dynamodb").create_table(**schema.SHEET.create_kwargs("sheet"))
         boto3.client("secretsmanager").create_secret(Name="token", SecretString=json.dumps(SECRET))
         store = SheetStore("sheet", table=session.resource("dynamodb").Table("sheet"))
-        config = SyncConfig(spreadsheet_id="bench", token_uri=google.token_uri)
+        config = SyncConfig.from_settings(Settings(spreadsheet_id="bench"), token_uri=google.token_uri)
         reader = SheetReader(google.sheets_endpoint)
 
         def run(label: str, minute: int) -> None:

@@ -112,8 +112,8 @@ def test_numbers_given_as_strings_on_the_command_line_are_accepted(tmp_path: Pat
     app = build_app(context={**CONTEXT, "sessionsPerDay": "7", "googleAppTesting": "false"}, nag=False)
     config: StackConfig = stack_of(app).config
     assert config.settings.sessions_per_day == 7
-    assert config.google_app_testing is False
-    assert config.settings_environment()["SESSIONS_PER_DAY"] == "7"
+    assert config.settings.google_app_testing is False
+    assert config.settings.environment("poll")["SESSIONS_PER_DAY"] == "7"
 
 
 def test_skip_bundling_context_turns_bundling_off(tmp_path: Path) -> None:

@@ -8,42 +8,36 @@ from typing import Any
 import pytest
 from jada.errors import FATAL_ERRORS, RETRYABLE_ERRORS
 from jada.telemetry import NAMESPACE, M
+from jada_tools.local.provision import Provisioner, function_from_folder, resources_of_type
 from statelint.config import Config
 from statelint.linter import Linter
 from statelint.problem import ProblemType
 
-from tests.infra.orchestration_template import (
-    function_id,
-    only,
-    resources,
-    state_machine_definition,
-    template,
-)
+from tests.infra.conftest import only
 
 
 @pytest.fixture(scope="module")
-def tpl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    # synthesizing runs cdk-nag: unacknowledged findings raise ValidationFailed here
-    return template(str(tmp_path_factory.mktemp("cdk")))
+def tpl(app_template: dict[str, Any]) -> dict[str, Any]:
+    # (cdk-nag findings on the whole app are tests/infra/test_app.py's concern)
+    return app_template
 
 
 @pytest.fixture(scope="module")
 def definition(tpl: dict[str, Any]) -> dict[str, Any]:
-    arns = {
-        function_id(tpl, f): f"arn:aws:lambda:us-east-1:123456789012:function:{f}"
-        for f in ("poll", "turn_batch", "session_end")
-    }
-    return state_machine_definition(tpl, arns)
+    """The state machine's definition with its references resolved, as it is deployed."""
+    machine, _ = only(tpl, "AWS::StepFunctions::StateMachine")
+    result: dict[str, Any] = json.loads(Provisioner(tpl).definition(machine))
+    return result
 
 
 def fn(tpl: dict[str, Any], folder: str) -> dict[str, Any]:
-    return tpl["Resources"][function_id(tpl, folder)]["Properties"]
+    return tpl["Resources"][function_from_folder(tpl, folder)]["Properties"]
 
 
 def policy_statements(tpl: dict[str, Any], folder: str) -> list[dict[str, Any]]:
     role = fn(tpl, folder)["Role"]["Fn::GetAtt"][0]
     found: list[dict[str, Any]] = []
-    for policy in resources(tpl, "AWS::IAM::Policy").values():
+    for policy in resources_of_type(tpl, "AWS::IAM::Policy").values():
         if {"Ref": role} in policy["Properties"]["Roles"]:
             found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
     return found
@@ -159,12 +153,12 @@ def test_poll_schedule_carries_the_scheduled_time_and_a_dead_letter_queue(tpl: d
     assert props["ScheduleExpression"] == "rate(1 minute)"
     target = props["Target"]
     assert json.loads(target["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
-    assert target["Arn"] == {"Fn::GetAtt": [function_id(tpl, "poll"), "Arn"]}
+    assert target["Arn"] == {"Fn::GetAtt": [function_from_folder(tpl, "poll"), "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
     dlq_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
     assert tpl["Resources"][dlq_id]["Properties"]["SqsManagedSseEnabled"] is True
     tls = [
-        st for p in resources(tpl, "AWS::SQS::QueuePolicy").values()
+        st for p in resources_of_type(tpl, "AWS::SQS::QueuePolicy").values()
         if {"Ref": dlq_id} in p["Properties"]["Queues"]
         for st in p["Properties"]["PolicyDocument"]["Statement"]
     ]  # fmt: skip
@@ -172,12 +166,10 @@ def test_poll_schedule_carries_the_scheduled_time_and_a_dead_letter_queue(tpl: d
 
 
 def alarms(tpl: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        r["Properties"]["AlarmName"]["Fn::Join"][1][-1].lstrip("-")
-        if isinstance(r["Properties"]["AlarmName"], dict)
-        else r["Properties"]["AlarmName"]: r["Properties"]
-        for r in resources(tpl, "AWS::CloudWatch::Alarm").values()
-    }
+    """Alarm properties by alarm name (a name built with intrinsics resolved, as deployed)."""
+    resolved = Provisioner(tpl)
+    found = resources_of_type(tpl, "AWS::CloudWatch::Alarm")
+    return {resolved.props(lid)["AlarmName"]: r["Properties"] for lid, r in found.items()}
 
 
 def test_alarms_watch_the_emitted_metrics_and_say_what_to_do(tpl: dict[str, Any]) -> None:
@@ -213,5 +205,5 @@ def test_executions_ending_without_their_end_step_reach_session_end(tpl: dict[st
     assert pattern["source"] == ["aws.states"]
     assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
     [target] = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [function_id(tpl, "session_end"), "Arn"]}
+    assert target["Arn"] == {"Fn::GetAtt": [function_from_folder(tpl, "session_end"), "Arn"]}
     assert "DeadLetterConfig" in target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from jada.errors import ConfigurationError
-from jada.settings import Resources, Settings
+from jada.settings import Resources, Settings, SettingSpec, declared
 
 
 def test_defaults_when_nothing_is_set() -> None:
@@ -77,3 +77,93 @@ def test_resources_read_names_and_require_reports_every_missing_one() -> None:
     # When two missing ones are required, Then both are named
     with pytest.raises(ConfigurationError, match="COUNTERS_TABLE, STATE_MACHINE_ARN"):
         r.require("tasks_table", "counters_table", "state_machine_arn")
+
+
+# --- each setting declared once: the derived names and the environment path ----------------------
+SPECS = declared()
+RUNTIME = [s for s in SPECS if s.env_var]
+
+
+def spec_id(spec: SettingSpec) -> str:
+    return spec.name
+
+
+def test_names_are_derived_from_the_field_name() -> None:
+    spec = next(s for s in SPECS if s.name == "max_sessions_per_task")
+    assert (spec.context_key, spec.env_var, spec.scenario_key) == (
+        "maxSessionsPerTask",
+        "MAX_SESSIONS_PER_TASK",
+        "settings.max_sessions_per_task",
+    )
+
+
+def test_infra_only_settings_have_no_environment_variable() -> None:
+    rates = {s.name: s for s in SPECS if s.name in {"poll_rate", "sync_rate"}}
+    assert [s.env_var for s in rates.values()] == [None, None]
+    assert all(not s.functions for s in rates.values())
+    assert "POLL_RATE" not in Settings.from_env({}).environment("poll")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_every_setting_has_a_valid_example_other_than_its_default(spec: SettingSpec) -> None:
+    default = Settings.model_fields[spec.name].default
+    assert spec.example != default
+    assert getattr(Settings.model_validate({spec.name: spec.example}), spec.name) == spec.example
+
+
+@pytest.mark.parametrize("spec", RUNTIME, ids=spec_id)
+def test_every_runtime_setting_is_parsed_back_from_its_environment_variable(spec: SettingSpec) -> None:
+    # Given the example value as the CDK app writes it into a function's environment
+    [function, *_] = spec.functions
+    environment = Settings.model_validate({spec.name: spec.example}).environment(function)
+    assert set(environment) >= {spec.env_var}
+    # When the function reads its settings, Then it gets the example back
+    assert getattr(Settings.from_env(environment), spec.name) == spec.example
+
+
+@pytest.mark.parametrize("function", ["poll", "turn_batch", "session_end", "sheet_sync"])
+def test_a_function_gets_exactly_the_settings_it_reads(function: str) -> None:
+    expected = {str(s.env_var) for s in RUNTIME if function in s.functions}
+    assert set(Settings.from_env({}).environment(function)) == expected
+    assert expected  # every function reads at least one setting
+
+
+def test_values_that_are_not_text_travel_as_json() -> None:
+    env = Settings.model_validate({"google_app_testing": False, "sessions_per_day": 9}).environment(
+        "sheet_sync"
+    )
+    assert env["GOOGLE_APP_TESTING"] == "false"
+    assert Settings.from_env({"GOOGLE_APP_TESTING": "false"}).google_app_testing is False
+    assert Settings.from_env({"GOOGLE_APP_TESTING": "no"}).google_app_testing is False
+    # text settings are taken as they are, even when they look like JSON
+    assert Settings.from_env({"SPREADSHEET_ID": "123"}).spreadsheet_id == "123"
+    assert Settings.from_env({"MODEL": '"quoted"'}).model == '"quoted"'
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"sessions_per_day": "many"}, "SESSIONS_PER_DAY must be a whole number, got 'many'"),
+        ({"sessions_per_day": 0}, "SESSIONS_PER_DAY must be at least 1, got 0"),
+        ({"turns_per_batch": 101}, "TURNS_PER_BATCH must be at most 100, got 101"),
+        ({"google_app_testing": "maybe"}, "GOOGLE_APP_TESTING must be true or false, got 'maybe'"),
+        ({"poll_rate": "every minute"}, "POLL_RATE must look like '1 minute'"),
+    ],
+)
+def test_parse_names_each_bad_value_by_the_key_given(values: dict, message: str) -> None:
+    with pytest.raises(ConfigurationError) as err:
+        Settings.parse(values, key=lambda s: s.name.upper())
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("rate", ["1 minute", "5 minutes", "2 hours", "1 day", "10 days"])
+def test_rates_accept_scheduler_rates(rate: str) -> None:
+    assert Settings.model_validate({"poll_rate": rate}).poll_rate == rate
+
+
+@pytest.mark.parametrize(
+    "rate", ["0 minutes", "01 minute", "1 week", "rate(1 minute)", "1  minute", " 1 minute"]
+)
+def test_rates_refuse_anything_else(rate: str) -> None:
+    with pytest.raises(ValueError, match="must look like '1 minute'"):
+        Settings.model_validate({"sync_rate": rate})

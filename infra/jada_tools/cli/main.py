@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from jada_tools.cli import auth, local, sync, tasks
+from jada_tools.cli.common import describe
 
 app = typer.Typer(
     name="jada",
@@ -21,4 +22,9 @@ app.command("demo", help="Run the bundled demo scenario offline and print its ti
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # the last line of defence: one `error:` line, never a traceback
+        message, code = describe(exc)
+        typer.echo(f"error: {message}", err=True)
+        raise SystemExit(code) from None

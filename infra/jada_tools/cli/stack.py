@@ -15,8 +15,9 @@ from functools import cache
 from botocore.exceptions import BotoCoreError, ClientError
 from jada import aws
 from jada.errors import ConfigurationError
+from jada.telemetry import STACK_NAME
 
-DEFAULT_STACK = "Jada"
+DEFAULT_STACK = STACK_NAME
 
 
 @dataclass(frozen=True)

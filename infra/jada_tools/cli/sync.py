@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from jada import aws
 from jada.clock import iso, utcnow
 from jada.errors import ConfigurationError
+from jada.telemetry import SHEET_SYNC_ALARMS, alarm_name
 
 from jada_tools.cli.stack import DEFAULT_STACK, outputs
 
@@ -19,7 +20,6 @@ app = typer.Typer(no_args_is_help=True)
 
 STACK = typer.Option(DEFAULT_STACK, "--stack", help="The deployed stack's name.")
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
-ALARM_PREFIX = "SheetSync"  # infra/jada_infra/sheet_sync.py names the alarms <stack>-SheetSync...
 TESTING_TOKEN_DAYS = 7
 
 HINTS = {
@@ -158,7 +158,7 @@ def _alarms(stack: str) -> list[dict[str, Any]]:
     pages = (
         aws.client("cloudwatch")
         .get_paginator("describe_alarms")
-        .paginate(AlarmNamePrefix=f"{stack}-{ALARM_PREFIX}", AlarmTypes=["MetricAlarm"])
+        .paginate(AlarmNamePrefix=alarm_name(stack, SHEET_SYNC_ALARMS), AlarmTypes=["MetricAlarm"])
     )
     return [
         {

@@ -4,10 +4,15 @@
 - `provision` + `intrinsics`: the template's tables, bucket, queues, topics, secrets, functions and
   state machine created in moto; schedules and alarms read from the template.
 - `simclock`: time-machine moves the process clock; Wait states and Retry intervals sleep on it.
-- `engine`: the discrete-event loop (task arrivals, answers, schedule firings, alarm evaluations);
-  it advances the clock only when every execution has finished or sleeps.
+- `moto_lambda`: moto's Lambda runs the real handler files in-process; `emulator`: the template
+  provisioned in moto with it (the one harness, shared by the local cloud and the tests).
+- `engine`: the generic discrete-event simulator (schedule firings, alarm evaluations, injected
+  events); it advances the clock only when every execution has finished or sleeps, and tells
+  observers what happened.
+- `observers` + `inputs`: what a run of jada means (timeline, syncs, sessions, emails) and the
+  scenario's own events (task arrivals, answers).
 - `metrics` + `alarms` + `mailbox`: EMF lines become metrics, template alarms are evaluated every
   simulated minute, SNS publishes reach the email subscribers' mailbox.
-- `scripted_model`, `model_server`, `google_server`: offline stand-ins for Anthropic and Google.
+- `scripted_model`: the offline stand-in for Anthropic (the loopback fakes are in jada_tools.fakes).
 - `cloud`: `run(scenario)` wires it together and builds the report; `timeline` prints it.
 """

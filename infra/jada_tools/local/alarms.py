@@ -184,3 +184,54 @@ def notification(change: StateChange, region: str, account: str) -> tuple[str, s
 
 def _region_name(region: str) -> str:
     return {"us-east-1": "US East (N. Virginia)", "eu-west-1": "EU (Ireland)"}.get(region, region)
+
+
+class AlarmEvaluator:
+    """CloudWatch's side of the template's alarms: samples the SQS queue depths they watch, evaluates
+    each alarm and publishes its actions' SNS notifications, as the service does every minute."""
+
+    def __init__(self, alarms: list[AlarmState], metrics: MetricStore, region: str, account: str) -> None:
+        import boto3
+
+        self.alarms = alarms
+        self.metrics = metrics
+        self.region = region
+        self.account = account
+        self._sns = boto3.client("sns", region_name=region)
+        self._sqs = boto3.client("sqs", region_name=region)
+        self._queue_urls: dict[str, str] = {}
+
+    def evaluate(self, now: datetime) -> list[StateChange]:
+        self._sample_queues(now)
+        changes = []
+        for alarm in self.alarms:
+            change = alarm.evaluate(self.metrics, now)
+            if change is None:
+                continue
+            changes.append(change)
+            if change.new == ALARM:
+                actions = alarm.alarm_actions
+            elif change.new == OK and change.old != INSUFFICIENT:  # the first OK after deploy is no news
+                actions = alarm.ok_actions
+            else:
+                actions = []
+            subject, body = notification(change, self.region, self.account)
+            for arn in actions:
+                if ":sns:" in arn:
+                    self._sns.publish(TopicArn=arn, Subject=subject[:100], Message=body)
+        return changes
+
+    def _sample_queues(self, now: datetime) -> None:
+        """AWS/SQS ApproximateNumberOfMessagesVisible for the queues alarms watch (CloudWatch samples it)."""
+        for alarm in self.alarms:
+            q = alarm.query
+            name = dict(q.dimensions).get("QueueName")
+            if (q.namespace, q.name) != ("AWS/SQS", "ApproximateNumberOfMessagesVisible") or not name:
+                continue
+            if name not in self._queue_urls:
+                self._queue_urls[name] = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            attrs = self._sqs.get_queue_attributes(
+                QueueUrl=self._queue_urls[name], AttributeNames=["ApproximateNumberOfMessages"]
+            )
+            count = float(attrs["Attributes"]["ApproximateNumberOfMessages"])
+            self.metrics.put("AWS/SQS", q.name, dict(q.dimensions), now - timedelta(seconds=1), count)

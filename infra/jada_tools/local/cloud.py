@@ -1,4 +1,4 @@
-"""`jada local run`: synthesize, provision in moto, run the event loop, write the report."""
+"""`jada local run`: synthesize, emulate in moto, simulate the scenario's window, build the report."""
 
 from __future__ import annotations
 
@@ -12,16 +12,31 @@ from typing import Any
 
 from jada.clock import iso
 
-from jada_tools.local.engine import STALL_TIMEOUT_S, Entry, EventLoop
+from jada_tools.local.emulator import REGION, emulate
+from jada_tools.local.engine import STALL_TIMEOUT_S, Simulator
+from jada_tools.local.inputs import ScenarioInputs
+from jada_tools.local.lambda_tap import LambdaTap
+from jada_tools.local.mailbox import Mailbox
 from jada_tools.local.metrics import MetricStore
-from jada_tools.local.provision import Deployment, provision
+from jada_tools.local.observers import (
+    AlarmObserver,
+    Entry,
+    InvocationLog,
+    MailboxObserver,
+    PollObserver,
+    SessionObserver,
+    SyncObserver,
+    Timeline,
+    sheet_rows,
+    task_store,
+    tasks_table,
+)
+from jada_tools.local.provision import Deployment
 from jada_tools.local.report import sessions_by_day, task_entry
 from jada_tools.local.scenario import Scenario
-from jada_tools.local.simclock import MotoSleepPatch, SimClock
+from jada_tools.local.simclock import SimClock
 from jada_tools.local.synth import base_context, scenario_context, synthesize
 
-REGION = "us-east-1"
-MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 #: environment variables that point the handlers at real services instead of the offline stand-ins
 MODEL_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
 GOOGLE_VARS = ("GOOGLE_OAUTH_TOKEN_URI", "SHEETS_API_ENDPOINT")
@@ -51,23 +66,6 @@ def _environ(values: Mapping[str, str | None]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def _reset_caches() -> None:
-    """Cold starts: every run gets fresh handler modules, clients and secret caches."""
-    import sys
-
-    from aws_lambda_powertools.utilities import parameters
-    from jada import aws
-
-    for name in [m for m in sys.modules if m.startswith("_jada_lambda_")]:
-        del sys.modules[name]
-    parameters.clear_caches()
-    aws.reset()
-    with contextlib.suppress(ImportError):
-        from jada.agent import client
-
-        client.reset()
 
 
 def run(
@@ -107,34 +105,36 @@ def run_template(
         stack.enter_context(_environ(overrides))
         logs = io.StringIO()
         stack.enter_context(contextlib.redirect_stdout(logs))
-        _reset_caches()
-        stack.callback(_reset_caches)
-        from moto import mock_aws
-
-        stack.enter_context(mock_aws(config=MOTO_CONFIG))
-        clock.start()
-        stack.callback(clock.stop)
-        deployment = provision(template, REGION)
-        _fill_secrets(deployment, scenario, env)
         metrics = MetricStore()
-        runtime = stack.enter_context(_runtime(deployment, clock, metrics))
-        stack.enter_context(MotoSleepPatch(clock))
-        from jada_tools.local.lambda_tap import LambdaTap
 
+        def sink(_function: str, text: str) -> None:
+            logs.write(text)  # the functions' CloudWatch Logs
+            metrics.feed(text, clock.now)  # their EMF lines become CloudWatch metrics
+
+        cloud = stack.enter_context(emulate(template, clock=clock, sink=sink, region=REGION))
+        deployment = cloud.deployment
+        _fill_secrets(deployment, scenario, env)
         latency = _turn_latency(deployment) if offline_model else None
         stack.enter_context(LambdaTap(clock, metrics, latency))
         # a real model's turn batch can take minutes of real time
         stall = STALL_TIMEOUT_S if offline_model else 15 * 60.0
-        loop = EventLoop(
-            scenario, deployment=deployment, clock=clock, metrics=metrics, runtime=runtime, google=google,
-            stall_timeout=stall,
-        )  # fmt: skip
+        sim = Simulator(deployment, clock=clock, metrics=metrics, runtime=cloud.runtime, stall_timeout=stall)
+        timeline = Timeline(clock)
+        syncs = SyncObserver(timeline, deployment)
+        mailbox = Mailbox(deployment.region)
+        for observer in (
+            InvocationLog(timeline), PollObserver(timeline), syncs, SessionObserver(timeline, deployment),
+            AlarmObserver(timeline), MailboxObserver(timeline, mailbox),
+        ):  # fmt: skip
+            sim.observe(observer)
+        ScenarioInputs(sim, timeline, google).add(scenario)
+        sim.start()
         try:
-            state = loop.run()
+            sim.run_until(scenario.end)
         finally:
-            loop.stop_running()
-        report = _report(loop, scenario, offline_model, offline_google)
-        return RunResult(report, state.timeline, deployment, logs.getvalue())
+            sim.stop_running()
+        report = _report(sim, scenario, syncs.syncs, mailbox, offline=(offline_model, offline_google))
+        return RunResult(report, timeline.entries, deployment, logs.getvalue())
 
 
 def _iso(moment: Any) -> str | None:
@@ -151,23 +151,6 @@ def _google_fake(scenario: Scenario, clock: SimClock) -> Iterator[Any]:
         fake.revoke_at(sync.revoke_at)
     with fake:
         yield fake
-
-
-@contextlib.contextmanager
-def _runtime(deployment: Deployment, clock: SimClock, metrics: MetricStore) -> Iterator[Any]:
-    """The in-process Lambda runtime, running each function's handler file from its asset folder."""
-    from jada_tools.local.moto_lambda import InProcessLambda
-
-    def sink(_function: str, text: str) -> None:
-        metrics.feed(text, clock.now)
-
-    runtime = InProcessLambda(sink=sink, keep_invocations=True)
-    for fn in deployment.functions.values():
-        if fn.folder is not None:
-            module = fn.handler.rpartition(".")[0] or "handler"
-            runtime.register(fn.name, fn.folder / f"{module.replace('.', '/')}.py")
-    with runtime:
-        yield runtime
 
 
 def _turn_latency(dep: Deployment) -> Any:
@@ -215,20 +198,29 @@ def _fill_secrets(dep: Deployment, scenario: Scenario, env: Mapping[str, str]) -
         sm.put_secret_value(SecretId=secret_id, SecretString=value)
 
 
-def _report(loop: EventLoop, scenario: Scenario, offline_model: bool, offline_google: bool) -> dict[str, Any]:
+def _report(
+    sim: Simulator,
+    scenario: Scenario,
+    syncs: list[dict[str, Any]],
+    mailbox: Mailbox,
+    *,
+    offline: tuple[bool, bool],
+) -> dict[str, Any]:
+    offline_model, offline_google = offline
+    dep = sim.deployment
     tasks = []
-    if loop.has_tasks_table():
-        tasks = sorted(loop._tasks().list_all(limit=10_000), key=lambda t: (t.created_at, t.task_id))
+    if tasks_table(dep) is not None:
+        tasks = sorted(task_store(dep).list_all(limit=10_000), key=lambda t: (t.created_at, t.task_id))
     return {
         "scenario": {"start": iso(scenario.start), "end": iso(scenario.end)},
         "tasks": [task_entry(t) for t in tasks],
         "sessions_by_day": sessions_by_day(tasks),
-        "syncs": loop.state.syncs,
-        "sheet_rows": loop.sheet_rows(),
-        "emails": [e.to_dict() for e in loop.mailbox.emails],
+        "syncs": syncs,
+        "sheet_rows": sheet_rows(dep),
+        "emails": [e.to_dict() for e in mailbox.emails],
         "executions": [
             {"name": v.name, "status": v.status, "started_at": _iso(v.started), "stopped_at": _iso(v.stopped)}
-            for v in loop.state.executions.values()
+            for v in sim.executions.seen.values()
         ],
         "alarms": [
             {
@@ -236,9 +228,9 @@ def _report(loop: EventLoop, scenario: Scenario, offline_model: bool, offline_go
                 "state": a.state,
                 "changes": [{"at": iso(c.at), "from": c.old, "to": c.new} for c in a.history],
             }
-            for a in loop.alarms
+            for a in sim.alarms.alarms
         ],
-        "metrics": {k: v for k, v in sorted(loop.metrics.to_summary().items()) if not k.startswith("AWS/")},
+        "metrics": {k: v for k, v in sorted(sim.metrics.to_summary().items()) if not k.startswith("AWS/")},
         "model": "offline scripted model" if offline_model else "Anthropic API (from the environment)",
         "google": "offline Google stand-in" if offline_google else "Google endpoints from the environment",
     }

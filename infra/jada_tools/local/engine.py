@@ -1,8 +1,19 @@
-"""The local cloud's event loop: the synthesized app in moto on a simulated clock.
+"""The local cloud's discrete-event simulator: an emulated deployment on a simulated clock.
 
-Events (task arrivals, operator answers, schedule firings, alarm evaluations) are processed in time
-order. After each one the loop waits until every Step Functions execution has finished or is
-blocked on the simulated clock, then moves the clock to the next event or wake-up.
+Events (the template's schedule firings, alarm evaluations every simulated minute, and whatever
+the caller adds with `at`) are processed in time order. After each one the simulator settles:
+it waits (real time) until every Step Functions execution has finished or sleeps on the
+simulated clock; only then does it move the clock to the next event or wake-up.
+
+The simulator knows AWS, not the app. What a run means is told by observers (`Observer`):
+they are called on the simulator's thread, between events, and must not block.
+
+    sim = Simulator(deployment, clock=clock, metrics=metrics, runtime=runtime)
+    sim.observe(MyObserver())
+    sim.start()                 # arm the schedules and the alarm cadence
+    sim.run_until(end)          # or, open-ended: while True: sim.run_until(clock_target())
+
+`at` may be called from another thread while `run_until` runs (e.g. a server taking requests).
 """
 
 from __future__ import annotations
@@ -10,163 +21,161 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 from jada.clock import iso
-from jada.telemetry import M
 
 from jada_tools.local import stepfunctions as sfn_view
-from jada_tools.local.alarms import ALARM, INSUFFICIENT, OK, AlarmState, notification
+from jada_tools.local.alarms import AlarmEvaluator, AlarmState, StateChange
 from jada_tools.local.intrinsics import ACCOUNT
-from jada_tools.local.mailbox import Mailbox
 from jada_tools.local.metrics import MetricStore
-from jada_tools.local.provision import Deployment, Schedule
-from jada_tools.local.scenario import Scenario
+from jada_tools.local.moto_lambda import InProcessLambda
+from jada_tools.local.provision import Deployment, LocalFunction, Schedule
 from jada_tools.local.simclock import SimClock
+from jada_tools.local.stepfunctions import ExecutionChange, ExecutionWatcher
 
-#: same-time events run in this order: scenario controls, arrivals and answers first, alarms last
-CONTROL, ARRIVAL, ANSWER, SCHEDULE, ALARMS = range(5)
+#: same-time events run in this order: controls, then inputs, schedule firings, alarms last
+CONTROL, INPUT, SCHEDULE, ALARMS = range(4)
 ALARM_EVERY = timedelta(minutes=1)
 #: real seconds without any progress after which a run is declared stuck (offline stand-ins)
 STALL_TIMEOUT_S = 120.0
-SYNC_METRICS = {
-    M.SYNC_OK: "ok",
-    M.SYNC_TOKEN_ERROR: "token_error",
-    M.SYNC_TRANSIENT_ERROR: "transient_error",
-    M.SYNC_CONFIG_ERROR: "config_error",
-    M.SYNC_NOT_CONFIGURED: "not_configured",
-}
-
-#: what the timeline says when a poll held runnable tasks back
-POLL_STOPS = {
-    "quota": "the day's session quota is used up: runnable tasks wait for 00:00 UTC",
-    "cap": "the concurrency cap is reached: runnable tasks wait for a free slot",
-    "paused": "the Anthropic spend limit is reached: no sessions start until it resets",
-}
 
 
 class LocalCloudError(RuntimeError):
     """The local run cannot go on (an execution hangs, a handler is missing, ...)."""
 
 
-@dataclass
-class Entry:
+@dataclass(frozen=True)
+class ScheduledCall:
+    """One schedule firing: the function it invoked (None: the target is not a function here),
+    the event sent, and what came back (`error` is Lambda's FunctionError, e.g. "Unhandled")."""
+
     at: datetime
-    kind: str
-    text: str
+    schedule: Schedule
+    function: LocalFunction | None
+    event: Any = None
+    result: Any = None
+    error: str | None = None
 
 
-@dataclass
-class RunState:
-    timeline: list[Entry] = field(default_factory=list)
-    syncs: list[dict[str, Any]] = field(default_factory=list)
-    task_ids: dict[str, str] = field(default_factory=dict)
-    seen_executions: dict[str, str] = field(default_factory=dict)
-    executions: dict[str, sfn_view.ExecutionView] = field(default_factory=dict)
-    last_poll_stop: str | None = None
+class Observer:
+    """Watches a run. Override only the hooks you need; each is called on the simulator's thread
+    with the clock at the moment in question.
+
+    - `invoked(call)`: a schedule fired and its target returned.
+    - `execution_changed(change)`: an execution was first seen or changed status (its own
+      `started`/`stopped` times say when).
+    - `alarm_changed(change)`: an alarm changed state (its notifications are published already).
+    - `settled(now)`: every execution has finished or sleeps; nothing runs until the next event.
+    """
+
+    def invoked(self, call: ScheduledCall) -> None:
+        return None
+
+    def execution_changed(self, change: ExecutionChange) -> None:
+        return None
+
+    def alarm_changed(self, change: StateChange) -> None:
+        return None
+
+    def settled(self, now: datetime) -> None:
+        return None
 
 
-class EventLoop:
+class Simulator:
     def __init__(
         self,
-        scenario: Scenario,
-        *,
         deployment: Deployment,
+        *,
         clock: SimClock,
         metrics: MetricStore,
-        runtime: Any,
-        google: Any = None,
+        runtime: InProcessLambda,
         stall_timeout: float = STALL_TIMEOUT_S,
     ) -> None:
-        self.stall_timeout = stall_timeout
-        self.scenario = scenario
-        self.dep = deployment
+        self.deployment = deployment
         self.clock = clock
         self.metrics = metrics
         self.runtime = runtime
-        self.google = google
-        self.mailbox = Mailbox(deployment.region)
-        self.alarms = [AlarmState.from_properties(a.properties) for a in deployment.alarms]
-        self.state = RunState()
-        self._heap: list[tuple[datetime, int, int, Any]] = []
+        self.stall_timeout = stall_timeout
+        self.alarms = AlarmEvaluator(
+            [AlarmState.from_properties(a.properties) for a in deployment.alarms],
+            metrics,
+            deployment.region,
+            ACCOUNT,
+        )
+        self.executions = ExecutionWatcher(deployment.region, metrics)
+        self.observers: list[Observer] = []
+        self._heap: list[tuple[datetime, int, int, Callable[[], None]]] = []
         self._seq = itertools.count()
+        self._lock = threading.Lock()
         self._lambda = boto3.client("lambda", region_name=deployment.region)
-        self._sns = boto3.client("sns", region_name=deployment.region)
-        self._sqs = boto3.client("sqs", region_name=deployment.region)
-        self._queue_urls: dict[str, str] = {}
 
-    # --- the loop -------------------------------------------------------------------------------
-    def run(self) -> RunState:
-        s = self.scenario
-        for task in s.tasks:
-            self._push(task.at, ARRIVAL, task)
-        for answer in s.answers:
-            self._push(answer.at, ANSWER, answer)
-        for schedule in self.dep.schedules:
-            if schedule.enabled:
-                self._push(s.start, SCHEDULE, schedule)
-        if self.alarms:
-            self._push(s.start + ALARM_EVERY, ALARMS, None)
-        if self.google is not None and s.sheet_sync is not None and s.sheet_sync.stop_at is not None:
-            self._push(s.sheet_sync.stop_at, CONTROL, self._stop_google)
-        while True:
-            self._settle()
-            wake = self.clock.next_wake()
-            next_event = self._heap[0][0] if self._heap else None
-            candidates = [t for t in (wake, next_event) if t is not None]
-            if not candidates or min(candidates) > s.end:
-                break
-            moment = min(candidates)
-            self.clock.advance_to(moment)
-            if wake is not None and wake <= moment:
-                self.clock.release_due()
-                continue
-            _, order, _, payload = heapq.heappop(self._heap)
-            self._handle(order, payload)
-        self.clock.advance_to(s.end)
-        self._settle()
-        return self.state
+    # --- set-up ---------------------------------------------------------------------------------
+    def observe(self, observer: Observer) -> Observer:
+        self.observers.append(observer)
+        return observer
 
-    def stop_running(self) -> None:
-        """Stop executions still running at the end of the window, and let their threads exit."""
-        sfn = boto3.client("stepfunctions", region_name=self.dep.region)
-        for execution in sfn_view.executions(self.dep.region):
-            v = sfn_view.view(execution)
-            if v.status == "RUNNING":
-                sfn.stop_execution(
-                    executionArn=v.arn, error="LocalRunEnded", cause="the scenario window ended"
-                )
-        self.clock.release_all()
-        deadline = time.monotonic() + 10
-        while sfn_view.running_count(self.dep.region) and time.monotonic() < deadline:
-            self.clock.release_all()
-            self.clock.wait_for_change(0.01)
+    def at(self, moment: datetime, action: Callable[[], None], order: int = INPUT) -> None:
+        """Run `action` once the clock reaches `moment` (at once if it already has)."""
+        with self._lock:
+            heapq.heappush(self._heap, (moment, order, next(self._seq), action))
 
-    def _push(self, at: datetime, order: int, payload: Any) -> None:
-        heapq.heappush(self._heap, (at, order, next(self._seq), payload))
-
-    def _handle(self, order: int, payload: Any) -> None:
+    def start(self) -> None:
+        """Arm the enabled schedules (first firing now, as on deploy) and the alarm cadence."""
         now = self.clock.now
-        if order == CONTROL:
-            payload()
-        elif order == ARRIVAL:
-            self._arrive(payload)
-        elif order == ANSWER:
-            self._answer(payload)
-        elif order == SCHEDULE:
-            self._fire(payload)
-            self._push(now + timedelta(seconds=payload.every_seconds), SCHEDULE, payload)
-        else:
-            self._evaluate_alarms()
-            self._push(now + ALARM_EVERY, ALARMS, None)
+        for schedule in self.deployment.schedules:
+            if schedule.enabled:
+                self._every(now, timedelta(seconds=schedule.every_seconds), SCHEDULE, self._fire, schedule)
+        if self.alarms.alarms:
+            self._every(now + ALARM_EVERY, ALARM_EVERY, ALARMS, self._evaluate_alarms)
 
-    def _settle(self) -> None:
+    def _every(self, first: datetime, interval: timedelta, order: int, action: Any, *args: Any) -> None:
+        def fire() -> None:
+            action(*args)
+            self.at(self.clock.now + interval, fire, order)
+
+        self.at(first, fire, order)
+
+    # --- running --------------------------------------------------------------------------------
+    def next_moment(self) -> datetime | None:
+        """When something happens next: the earliest wake-up or event."""
+        with self._lock:
+            event = self._heap[0][0] if self._heap else None
+        candidates = [t for t in (self.clock.next_wake(), event) if t is not None]
+        return min(candidates, default=None)
+
+    def step(self, until: datetime) -> bool:
+        """Settle, then process the next wake-up or event if it is due by `until`. False: none was."""
+        self.settle()
+        moment = self.next_moment()
+        if moment is None or moment > until:
+            return False
+        self.clock.advance_to(moment)
+        wake = self.clock.next_wake()
+        if wake is not None and wake <= moment:
+            self.clock.release_due()
+            return True
+        with self._lock:
+            _, _, _, action = heapq.heappop(self._heap)
+        action()
+        return True
+
+    def run_until(self, moment: datetime) -> None:
+        """Process everything due by `moment`, then leave the clock at `moment`, settled."""
+        while self.step(moment):
+            pass
+        self.clock.advance_to(moment)
+        self.settle()
+
+    def settle(self) -> None:
         """Wait (real time) until every execution has finished or sleeps on the simulated clock."""
-        region = self.dep.region
+        region = self.deployment.region
         progress, deadline = None, 0.0
         while (running := sfn_view.running_count(region)) > self.clock.blocked:
             now = time.monotonic()
@@ -179,185 +188,40 @@ class EventLoop:
                     f"(real time) at {iso(self.clock.now)}"
                 )
             self.clock.wait_for_change()
-        self._observe_executions()
-        for email in self.mailbox.collect(self.clock.now):
-            self._log("email", f"to {email.to}: {email.subject}")
+        for change in self.executions.changes(self.clock.now):
+            self._tell("execution_changed", change)
+        self._tell("settled", self.clock.now)
 
-    def _log(self, kind: str, text: str, at: datetime | None = None) -> None:
-        self.state.timeline.append(Entry(at or self.clock.now, kind, text))
+    def stop_running(self) -> None:
+        """Stop executions still running at the end of the window, and let their threads exit."""
+        sfn_view.stop_running(self.deployment.region, "the scenario window ended")
+        self.clock.release_all()
+        deadline = time.monotonic() + 10
+        while sfn_view.running_count(self.deployment.region) and time.monotonic() < deadline:
+            self.clock.release_all()
+            self.clock.wait_for_change(0.01)
 
-    def _stop_google(self) -> None:
-        self.google.token_mode = "drop"  # noqa: S105 - a fake's mode, not a secret
-        self._log("google", "the Google token endpoint stops answering (scenario sheet_sync.stop_at)")
+    def _tell(self, hook: str, *args: Any) -> None:
+        for observer in self.observers:
+            getattr(observer, hook)(*args)
 
-    # --- tasks and answers ----------------------------------------------------------------------
-    def _tasks_table(self) -> str | None:
-        for fn in self.dep.functions.values():
-            if fn.environment.get("TASKS_TABLE"):
-                return fn.environment["TASKS_TABLE"]
-        return _first(self.dep.tables, "Tasks")
-
-    def has_tasks_table(self) -> bool:
-        return self._tasks_table() is not None
-
-    def _tasks(self) -> Any:
-        from jada.stores.tasks import TaskStore
-
-        name = self._tasks_table()
-        if not name:
-            raise LocalCloudError("the template has no tasks table")
-        return TaskStore(name)
-
-    def _arrive(self, task: Any) -> None:
-        from jada.orchestration import operator
-
-        created = operator.add(
-            self._tasks(), task.prompt, self.clock.now, title=task.title, priority=task.priority
-        )
-        self.state.task_ids.setdefault(task.title, created.task_id)
-        self._log("task", f"queued '{task.title}' ({created.task_id})")
-
-    def _answer(self, answer: Any) -> None:
-        from jada.errors import JadaError
-        from jada.orchestration import operator
-
-        task_id = self.state.task_ids.get(answer.title)
-        if task_id is None:
-            self._log("answer", f"answer for '{answer.title}' not applied: the task is not queued yet")
-            return
-        try:
-            operator.unblock(self._tasks(), task_id, answer.answer, self.clock.now)
-        except JadaError as exc:
-            self._log("answer", f"answer for '{answer.title}' not applied: {exc}")
-            return
-        self._log("answer", f"operator answered '{answer.title}': {answer.answer}")
-
-    # --- schedules --------------------------------------------------------------------------
+    # --- what AWS does on its own ---------------------------------------------------------------
     def _fire(self, schedule: Schedule) -> None:
+        """EventBridge Scheduler invokes the schedule's target function with its input."""
         now = self.clock.now
-        fn = self.dep.function_by_arn(schedule.target_arn)
+        fn = self.deployment.function_by_arn(schedule.target_arn)
         if fn is None:
-            self._log("schedule", f"{schedule.name}: target {schedule.target_arn} is not a function here")
+            self._tell("invoked", ScheduledCall(now, schedule, None))
             return
         payload = fill_context(schedule, now)
-        before = len(self.runtime.invocations)
         response = self._lambda.invoke(FunctionName=fn.name, Payload=payload.encode())
-        body = response["Payload"].read()
-        result = _json(body)
-        error = response.get("FunctionError")
-        calls = [c for c in self.runtime.invocations[before:] if c.function_name == fn.name]
-        stdout = calls[-1].stdout if calls else ""
-        folder = fn.folder.name if fn.folder else fn.name
-        if error:
-            self._log("error", f"{folder} failed: {result.get('errorType')}: {result.get('errorMessage')}")
-        if folder == "poll":
-            self._after_poll(result if isinstance(result, dict) else {})
-        elif folder == "sheet_sync":
-            self._after_sync(result if isinstance(result, dict) else {}, stdout, error)
+        result = _json(response["Payload"].read())
+        call = ScheduledCall(now, schedule, fn, _json(payload), result, response.get("FunctionError"))
+        self._tell("invoked", call)
 
-    def _after_poll(self, result: dict[str, Any]) -> None:
-        stop = result.get("stopped_by")
-        if stop and stop != self.state.last_poll_stop:
-            self._log("poll", POLL_STOPS.get(stop, f"runnable tasks held back: {stop}"))
-        self.state.last_poll_stop = stop
-
-    def _after_sync(self, result: dict[str, Any], stdout: str, error: str | None) -> None:
-        outcome = result.get("outcome")
-        if outcome is None:
-            seen = [o for m, o in SYNC_METRICS.items() if f'"{m}"' in stdout]
-            outcome = seen[0] if seen else ("error" if error else "unknown")
-        rows = result.get("rows")
-        if rows is None:
-            rows = self.sheet_rows()
-        entry = {"at": iso(self.clock.now), "outcome": outcome, "rows": rows}
-        for key in ("reason", "error_code", "written", "tombstoned", "suspicious"):
-            if key in result:
-                entry[key] = result[key]
-        self.state.syncs.append(entry)
-        self._log("sync", f"sheet sync: {outcome}" + (f", {rows} rows" if rows is not None else ""))
-
-    def sheet_rows(self) -> int | None:
-        """Live (not tombstoned) rows in the sheet mirror."""
-        from jada.sheets.store import SheetStore
-
-        fn = self.dep.function_by_folder("sheet_sync")
-        table = fn.environment.get("SHEET_TABLE") if fn else None
-        return len(SheetStore(table).rows()) if table else None
-
-    # --- executions -------------------------------------------------------------------------
-    def _observe_executions(self) -> None:
-        for execution in sfn_view.executions(self.dep.region):
-            v = sfn_view.view(execution)
-            before = self.state.seen_executions.get(v.arn)
-            if before == v.status:
-                continue
-            self.state.seen_executions[v.arn] = v.status
-            self.state.executions[v.arn] = v
-            dims = {"StateMachineArn": v.state_machine_arn}
-            if before is None:
-                self.metrics.put("AWS/States", "ExecutionsStarted", dims, v.started or self.clock.now, 1)
-                self._log("start", f"started {v.name}", v.started)
-            if v.status == "RUNNING":
-                continue
-            at = v.stopped or self.clock.now
-            native = {"SUCCEEDED": "ExecutionsSucceeded", "FAILED": "ExecutionsFailed",
-                      "TIMED_OUT": "ExecutionsTimedOut", "ABORTED": "ExecutionsAborted"}  # fmt: skip
-            for status, name in native.items():
-                self.metrics.put("AWS/States", name, dims, at, 1 if v.status == status else 0)
-            self._log("session", self._describe_end(v), at)
-
-    def _describe_end(self, v: sfn_view.ExecutionView) -> str:
-        task_id = str(v.input.get("task_id", ""))
-        number = str(v.input.get("session", ""))
-        if v.status != "SUCCEEDED":
-            return f"ended {v.name}: execution {v.status.lower()} ({v.error or 'no error name'})"
-        try:
-            task = self._tasks().get(task_id)
-        except Exception:
-            return f"ended {v.name}"
-        record = task.sessions.get(number)
-        outcome = record.outcome.value if record and record.outcome else "?"
-        turns = record.turns if record else "?"
-        return f"'{task.title}' session {number}: {outcome} after {turns} turns, task {task.status.value}"
-
-    # --- alarms -----------------------------------------------------------------------------
     def _evaluate_alarms(self) -> None:
-        now = self.clock.now
-        self._sample_queues(now)
-        for alarm in self.alarms:
-            change = alarm.evaluate(self.metrics, now)
-            if change is None:
-                continue
-            if change.old != INSUFFICIENT:  # the first evaluations after deploy are not news
-                self._log("alarm", f"{alarm.name}: {change.old} -> {change.new}")
-            if change.new == ALARM:
-                actions = alarm.alarm_actions
-            elif change.new == OK and change.old != INSUFFICIENT:
-                actions = alarm.ok_actions
-            else:
-                actions = []
-            subject, body = notification(change, self.dep.region, ACCOUNT)
-            message = body
-            for arn in actions:
-                if ":sns:" in arn:
-                    self._sns.publish(TopicArn=arn, Subject=subject[:100], Message=message)
-        for email in self.mailbox.collect(now):
-            self._log("email", f"to {email.to}: {email.subject}")
-
-    def _sample_queues(self, now: datetime) -> None:
-        """AWS/SQS ApproximateNumberOfMessagesVisible for the queues alarms watch (CloudWatch samples it)."""
-        for alarm in self.alarms:
-            q = alarm.query
-            name = dict(q.dimensions).get("QueueName")
-            if (q.namespace, q.name) != ("AWS/SQS", "ApproximateNumberOfMessagesVisible") or not name:
-                continue
-            if name not in self._queue_urls:
-                self._queue_urls[name] = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
-            attrs = self._sqs.get_queue_attributes(
-                QueueUrl=self._queue_urls[name], AttributeNames=["ApproximateNumberOfMessages"]
-            )
-            count = float(attrs["Attributes"]["ApproximateNumberOfMessages"])
-            self.metrics.put("AWS/SQS", q.name, dict(q.dimensions), now - timedelta(seconds=1), count)
+        for change in self.alarms.evaluate(self.clock.now):
+            self._tell("alarm_changed", change)
 
 
 def fill_context(schedule: Schedule, now: datetime) -> str:
@@ -374,12 +238,8 @@ def fill_context(schedule: Schedule, now: datetime) -> str:
     return text
 
 
-def _json(body: bytes) -> Any:
+def _json(body: bytes | str) -> Any:
     try:
         return json.loads(body or b"null")
     except ValueError:
         return None
-
-
-def _first(mapping: dict[str, str], fragment: str) -> str | None:
-    return next((v for k, v in mapping.items() if fragment in k), None)

@@ -5,6 +5,8 @@ moto's `LambdaSimpleBackend` (config `{"lambda": {"use_docker": False}}`) never 
 imports its handler file and calls it with the function's environment variables from moto, a
 Lambda-like context, and stdout captured (EMF metric lines) for an optional sink. An exception
 comes back as Lambda reports it: `{"errorType", "errorMessage"}` with `x-amz-function-error: Unhandled`.
+What the handler writes to stdout (print, EMF, loggers created while it runs) is its invocation's
+`stdout`, as in the function's CloudWatch Logs.
 
 Which file runs: a registered path for the function name, else the function's own code zip from
 moto (extracted once per code digest), using its `Handler` setting (`module.function`).
@@ -39,7 +41,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from jada_tools.local.intrinsics import ACCOUNT
+
+if TYPE_CHECKING:
+    from jada_tools.local.provision import Deployment
 
 #: (function name, captured stdout) -> None
 Sink = Callable[[str, str], None]
@@ -59,6 +66,20 @@ class LambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = ""
     log_stream_name: str = "local"
+
+    @classmethod
+    def create(
+        cls, function_name: str, *, timeout_s: float = 3, memory_mb: int = 128, arn: str | None = None
+    ) -> LambdaContext:
+        """A fresh context for one invocation: `timeout_s` from now, a new request id."""
+        return cls(
+            function_name=function_name,
+            memory_limit_in_mb=memory_mb,
+            invoked_function_arn=arn or f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{function_name}",
+            aws_request_id=str(uuid.uuid4()),
+            deadline=time.monotonic() + timeout_s,
+            log_group_name=f"/aws/lambda/{function_name}",
+        )
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
@@ -93,6 +114,37 @@ def _load_module(path: Path, prefix: str) -> ModuleType:
         del sys.modules[name]
         raise
     return module
+
+
+class _HandlerStdout(io.TextIOBase):
+    """sys.stdout while handler code runs. A logger created then keeps a reference to it (Powertools
+    binds the stream it was created with), so its lines still reach the invocation running at the
+    time, or the process's stdout between invocations, never a buffer closed since."""
+
+    def __init__(self) -> None:
+        self._target: io.StringIO | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._target is not None:
+            return self._target.write(text)
+        current = sys.stdout if sys.stdout is not self else sys.__stdout__
+        return current.write(text) if current is not None else len(text)
+
+    @contextlib.contextmanager
+    def capture(self, buffer: io.StringIO) -> Iterator[None]:
+        saved = self._target
+        self._target = buffer
+        try:
+            with contextlib.redirect_stdout(self):
+                yield
+        finally:
+            self._target = saved
+
+
+_STDOUT = _HandlerStdout()
 
 
 @contextlib.contextmanager
@@ -134,6 +186,13 @@ class InProcessLambda:
         """Run `handler_file`'s `handler` for the function of that name (or ARN)."""
         name = function_name.rsplit(":function:", 1)[-1].split(":", maxsplit=1)[0]
         self.handlers[name] = Path(handler_file)
+
+    def register_deployment(self, deployment: Deployment) -> InProcessLambda:
+        """Run each provisioned function's handler file from its source folder (not a zip copy)."""
+        for fn in deployment.functions.values():
+            if fn.handler_file is not None:
+                self.register(fn.name, fn.handler_file)
+        return self
 
     def install(self) -> InProcessLambda:
         from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -178,14 +237,14 @@ class InProcessLambda:
         event = json.loads(raw) if raw.strip() else {}
         record = Invocation(fn.function_name, event)
         with _LOCK:
-            handler = self._handler_for(fn)
-            context = LambdaContext(
-                function_name=fn.function_name,
-                memory_limit_in_mb=int(getattr(fn, "memory_size", 128) or 128),
-                invoked_function_arn=fn.function_arn,
-                aws_request_id=str(uuid.uuid4()),
-                deadline=time.monotonic() + float(getattr(fn, "timeout", 3) or 3),
-                log_group_name=f"/aws/lambda/{fn.function_name}",
+            out = io.StringIO()
+            with _STDOUT.capture(out):  # what the module prints on import belongs to this call
+                handler = self._handler_for(fn)
+            context = LambdaContext.create(
+                fn.function_name,
+                timeout_s=float(getattr(fn, "timeout", 3) or 3),
+                memory_mb=int(getattr(fn, "memory_size", 128) or 128),
+                arn=fn.function_arn,
             )
             env = {
                 "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
@@ -194,8 +253,7 @@ class InProcessLambda:
                 **(fn.environment_vars or {}),
                 **self.extra_env,
             }
-            out = io.StringIO()
-            with _environment(env), contextlib.redirect_stdout(out):
+            with _environment(env), _STDOUT.capture(out):
                 try:
                     record.result = handler(event, context)
                 except Exception as exc:

@@ -32,6 +32,19 @@ class LocalFunction:
     environment: dict[str, str]
     timeout: int
 
+    @property
+    def folder_name(self) -> str | None:
+        """The source folder it is built from (`functions/<folder_name>`), if the template says."""
+        return self.folder.name if self.folder is not None else None
+
+    @property
+    def handler_file(self) -> Path | None:
+        """The source file its `Handler` setting names (`module.function`), if the folder is known."""
+        if self.folder is None:
+            return None
+        module = self.handler.rpartition(".")[0] or "handler"
+        return self.folder / f"{module.replace('.', '/')}.py"
+
 
 @dataclass
 class Schedule:
@@ -71,10 +84,25 @@ class Deployment:
         return None
 
     def function_by_folder(self, folder: str) -> LocalFunction | None:
-        for fn in self.functions.values():
-            if fn.folder is not None and fn.folder.name == folder:
-                return fn
-        return None
+        return next((fn for fn in self.functions.values() if fn.folder_name == folder), None)
+
+
+def resources_of_type(template: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
+    """The template's resources of one type, by logical id."""
+    return {lid: r for lid, r in template.get("Resources", {}).items() if r["Type"] == rtype}
+
+
+def function_from_folder(template: dict[str, Any], folder: str) -> str:
+    """The logical id of the one function whose code asset is the folder `folder` (needs asset
+    metadata: synthesize with `aws:cdk:enable-asset-metadata`)."""
+    found = [
+        lid
+        for lid, r in resources_of_type(template, "AWS::Lambda::Function").items()
+        if Path(r.get("Metadata", {}).get("aws:asset:path", "")).name == folder
+    ]
+    if len(found) != 1:
+        raise LookupError(f"expected one function built from {folder}/, found {found}")
+    return found[0]
 
 
 def rate_seconds(expression: str) -> int:
@@ -153,7 +181,17 @@ class Provisioner:
         return dict(self.resolver.resolve(self.resources[lid].get("Properties", {})))
 
     def of_type(self, rtype: str) -> list[str]:
-        return [lid for lid, res in self.resources.items() if res["Type"] == rtype]
+        return list(resources_of_type(self.template, rtype))
+
+    def definition(self, lid: str) -> str:
+        """A state machine's definition (JSON text) with every reference resolved."""
+        p = self.props(lid)
+        definition = p.get("DefinitionString")
+        if definition is None:
+            definition = json.dumps(p["Definition"])
+        for key, value in (p.get("DefinitionSubstitutions") or {}).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        return str(definition)
 
     def run(self) -> Deployment:
         dep = Deployment(region=self.region, template=self.template)
@@ -247,14 +285,9 @@ class Provisioner:
 
     def _state_machine(self, sfn: Any, lid: str) -> str:
         p = self.props(lid)
-        definition = p.get("DefinitionString")
-        if definition is None:
-            definition = json.dumps(p["Definition"])
-        for key, value in (p.get("DefinitionSubstitutions") or {}).items():
-            definition = definition.replace("${" + key + "}", str(value))
         arn = sfn.create_state_machine(
             name=self.resolver.attrs[(lid, "Name")],
-            definition=definition,
+            definition=self.definition(lid),
             roleArn=p.get("RoleArn", f"arn:aws:iam::{ACCOUNT}:role/local"),
             type=p.get("StateMachineType", "STANDARD"),
         )["stateMachineArn"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from jada.clock import parse_time
+from jada.settings import Settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
@@ -31,11 +32,18 @@ class _Model(BaseModel):
 
 
 class ScenarioSettings(_Model):
-    sessions_per_day: Annotated[int, Field(ge=1, le=1000)] | None = None
-    turns_per_session: Annotated[int, Field(ge=2, le=500)] | None = None
-    max_sessions_per_task: Annotated[int, Field(ge=1, le=100)] | None = None
-    max_concurrent_sessions: Annotated[int, Field(ge=1, le=100)] | None = None
-    turns_per_batch: Annotated[int, Field(ge=1, le=100)] | None = None
+    """Any of the deployed settings (`jada.settings.Settings`) by name, validated by that model:
+    an error names `settings.<name>`. Other keys are allowed and ignored."""
+
+    @model_validator(mode="after")
+    def _valid(self) -> ScenarioSettings:
+        Settings.model_validate(self.given())
+        return self
+
+    def given(self) -> dict[str, Any]:
+        """The settings the scenario sets, by name."""
+        names = Settings.model_fields
+        return {name: value for name, value in (self.model_extra or {}).items() if name in names}
 
 
 class ScenarioTask(_Model):
@@ -71,6 +79,10 @@ class SheetSync(_Model):
     stop_at: datetime | None = None
 
     _times = field_validator("revoke_at", "stop_at", mode="before")(lambda v: None if v is None else _time(v))
+
+    def settings(self) -> dict[str, Any]:
+        """The deployed settings this section stands for."""
+        return {"spreadsheet_id": self.spreadsheet_id, "sheet_range": self.range}
 
 
 class Scenario(_Model):

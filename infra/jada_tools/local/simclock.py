@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,34 +98,47 @@ class SimClock:
 
 
 class _TimeProxy:
-    """Stands in for the `time` module where moto sleeps: sleeps go to the simulated clock."""
+    """Stands in for the `time` module where moto sleeps: `sleep` goes to `on_sleep` instead."""
 
-    def __init__(self, clock: SimClock) -> None:
-        self._clock = clock
+    def __init__(self, on_sleep: Callable[[float], None]) -> None:
+        self._on_sleep = on_sleep
 
     def sleep(self, seconds: float) -> None:
-        self._clock.sleep(seconds)
+        self._on_sleep(seconds)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
 
 
 class MotoSleepPatch:
-    """Wait states and Retry intervals of moto's Step Functions engine use the simulated clock."""
+    """Wait states and Retry intervals of moto's Step Functions engine: recorded (`waits`,
+    `retries`, in seconds) and slept on the simulated clock, or not slept at all without one
+    (executions then run at once, in real time)."""
 
-    def __init__(self, clock: SimClock) -> None:
+    def __init__(self, clock: SimClock | None = None) -> None:
         self.clock = clock
+        self.waits: list[float] = []
+        self.retries: list[float] = []
         self._saved: list[tuple[Any, str, Any]] = []
+
+    def _sleep(self, seconds: float) -> None:
+        if self.clock is not None:
+            self.clock.sleep(seconds)
+
+    def _retry(self, seconds: float) -> None:
+        self.retries.append(seconds)
+        self._sleep(seconds)
 
     def __enter__(self) -> MotoSleepPatch:
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
-        clock = self.clock
+        patch = self
 
         def _wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
             if wait_seconds > 0 and env.is_running():
-                clock.sleep(wait_seconds)
+                patch.waits.append(wait_seconds)
+                patch._sleep(wait_seconds)
 
         cls = wait_function.WaitFunction
         self._saved = [
@@ -132,7 +146,7 @@ class MotoSleepPatch:
             (retrier_decl, "time", retrier_decl.time),
         ]
         cls._wait_interval = _wait_interval  # type: ignore[method-assign,assignment]
-        retrier_decl.time = _TimeProxy(clock)  # type: ignore[assignment]
+        retrier_decl.time = _TimeProxy(self._retry)  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,4 +1,4 @@
-"""What the loop needs to know about moto's Step Functions executions."""
+"""What the simulator needs to know about moto's Step Functions executions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from jada_tools.local.intrinsics import ACCOUNT
+from jada_tools.local.metrics import MetricStore
+
+#: CloudWatch's AWS/States metric for each way an execution ends
+ENDED_METRICS = {
+    "SUCCEEDED": "ExecutionsSucceeded",
+    "FAILED": "ExecutionsFailed",
+    "TIMED_OUT": "ExecutionsTimedOut",
+    "ABORTED": "ExecutionsAborted",
+}
 
 
 @dataclass(frozen=True)
@@ -65,3 +74,50 @@ def _json(value: Any) -> Any:
         except ValueError:
             return None
     return value
+
+
+@dataclass(frozen=True)
+class ExecutionChange:
+    """An execution seen for the first time (`before` is None) or with a new status."""
+
+    execution: ExecutionView
+    before: str | None
+
+
+class ExecutionWatcher:
+    """Notices executions starting and ending, and records the AWS/States metrics CloudWatch would."""
+
+    def __init__(self, region: str, metrics: MetricStore) -> None:
+        self.region = region
+        self.metrics = metrics
+        #: every execution seen, in the order they were first seen, as last seen
+        self.seen: dict[str, ExecutionView] = {}
+
+    def changes(self, now: datetime) -> list[ExecutionChange]:
+        found = []
+        for execution in executions(self.region):
+            v = view(execution)
+            before = self.seen.get(v.arn)
+            if before is not None and before.status == v.status:
+                continue
+            self.seen[v.arn] = v
+            found.append(ExecutionChange(v, before.status if before else None))
+            dims = {"StateMachineArn": v.state_machine_arn}
+            if before is None:
+                self.metrics.put("AWS/States", "ExecutionsStarted", dims, v.started or now, 1)
+            if v.status != "RUNNING":
+                for status, name in ENDED_METRICS.items():
+                    value = 1 if v.status == status else 0
+                    self.metrics.put("AWS/States", name, dims, v.stopped or now, value)
+        return found
+
+
+def stop_running(region: str, cause: str) -> int:
+    """Stop every running execution (as `StopExecution` would); returns how many."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name=region)
+    running = [v for v in map(view, executions(region)) if v.status == "RUNNING"]
+    for v in running:
+        sfn.stop_execution(executionArn=v.arn, error="LocalRunEnded", cause=cause)
+    return len(running)

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jada.settings import declared
+from jada.telemetry import STACK_NAME
+
 from jada_tools.local.scenario import Scenario
 
-STACK = "Jada"
 #: fast and offline: no Docker/pip bundling; assets point at their source folders
 LOCAL_CONTEXT = {
     "aws:cdk:bundling-stacks": [],
@@ -46,22 +48,14 @@ def base_context(root: Path | None = None) -> dict[str, Any]:
 
 
 def scenario_context(scenario: Scenario, base: dict[str, Any]) -> dict[str, Any]:
-    """cdk.json context with the scenario's settings mapped onto it."""
+    """cdk.json context with every setting the scenario gives mapped onto its context key."""
     ctx = {**base, **LOCAL_CONTEXT, "alertEmail": scenario.alert_email}
-    mapping = {
-        "sessions_per_day": "sessionsPerDay",
-        "turns_per_session": "turnsPerSession",
-        "max_sessions_per_task": "maxSessionsPerTask",
-        "max_concurrent_sessions": "maxConcurrentSessions",
-        "turns_per_batch": "turnsPerBatch",
-    }
-    for field, key in mapping.items():
-        value = getattr(scenario.settings, field)
-        if value is not None:
-            ctx[key] = value
+    given = scenario.settings.given()
     if scenario.sheet_sync is not None:
-        ctx["spreadsheetId"] = scenario.sheet_sync.spreadsheet_id
-        ctx["sheetRange"] = scenario.sheet_sync.range
+        given.update(scenario.sheet_sync.settings())
+    for spec in declared():
+        if spec.name in given:
+            ctx[spec.context_key] = given[spec.name]
     return ctx
 
 
@@ -74,7 +68,7 @@ def synthesize(context: dict[str, Any]) -> Synthesized:
 
         with tempfile.TemporaryDirectory(prefix="jada-synth-") as outdir:
             assembly = build_app(context=context, outdir=outdir, nag=False).synth()
-            template = assembly.get_stack_by_name(STACK).template
+            template = assembly.get_stack_by_name(STACK_NAME).template
     finally:
         if previous is None:
             os.environ.pop("CDK_VALIDATION", None)

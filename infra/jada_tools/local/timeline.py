@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from jada_tools.local.engine import Entry
+from jada_tools.local.observers import Entry
 
 STYLE = {
     "task": "cyan",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import zipfile
 from collections.abc import Iterator
@@ -103,3 +104,30 @@ def test_warm_within_a_runtime_cold_in_a_new_one(lam: object) -> None:
         assert [invoke(lam, "zipped", {"n": n})[0]["calls"] for n in (1, 2)] == [1, 2]
     with InProcessLambda():
         assert invoke(lam, "zipped", {"n": 3})[0]["calls"] == 1
+
+
+LOGGING_HANDLER = """
+import logging
+import sys
+
+log = logging.getLogger("in-process-test")
+log.addHandler(logging.StreamHandler(sys.stdout))  # bound to the stdout of import time, as Powertools does
+log.setLevel(logging.INFO)
+
+def handler(event, context):
+    log.info("line %s", event["n"])
+    return event["n"]
+"""
+
+
+def test_a_logger_created_at_import_writes_to_each_invocations_stdout(lam: object) -> None:
+    # Given a handler whose module binds a logger to sys.stdout when it is imported
+    client = boto3.client("lambda")
+    client.update_function_code(FunctionName="zipped", ZipFile=zipped(LOGGING_HANDLER))
+    # When it is invoked twice in one runtime (imported during the first call)
+    with InProcessLambda() as runtime:
+        for n in (1, 2):
+            invoke(lam, "zipped", {"n": n})
+    # Then each invocation's stdout has its own line, and the logger still works afterwards
+    assert [i.stdout for i in runtime.invocations] == ["line 1\n", "line 2\n"]
+    logging.getLogger("in-process-test").info("after the runtime")  # no closed stream

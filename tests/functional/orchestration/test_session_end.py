@@ -185,7 +185,7 @@ def test_status_change_after_the_catch_path_changes_nothing(cloud: Cloud) -> Non
     finish(cloud, task, status="failed", error={"Error": "ModelAuthFailed", "Cause": "401"})
     before = cloud.tasks().get(task.task_id)
     result = end_session_from_env(status_change(task, "FAILED", error="ModelAuthFailed", cause="401"), LATER)
-    assert result.recorded is False
+    assert result.result.recorded is False
     assert cloud.tasks().get(task.task_id) == before
 
 

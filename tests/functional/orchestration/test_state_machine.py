@@ -26,18 +26,12 @@ from jada_tools.fakes.model_server import (
 )
 
 from tests.functional.orchestration.deployed import Deployed, deploy
-from tests.infra.orchestration_template import template
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def tpl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return template(str(tmp_path_factory.mktemp("cdk")))
-
-
 @pytest.fixture
-def run(tpl: dict[str, Any], atomic_moto: None) -> Iterator[Any]:
+def run(app_template: dict[str, Any], atomic_moto: None) -> Iterator[Any]:
     """run(responder) -> (deployment, model server), torn down after the test. Polls on this
     thread race executions on moto's: `atomic_moto` makes each request atomic, as AWS does."""
     stack: list[Any] = []
@@ -45,7 +39,7 @@ def run(tpl: dict[str, Any], atomic_moto: None) -> Iterator[Any]:
     def start(responder: Responder, **settings_env: str) -> tuple[Deployed, ModelServer]:
         server = ModelServer(responder).start()
         stack.append(server)
-        manager = deploy(tpl, server.base_url, settings_env)
+        manager = deploy(app_template, server.base_url, settings_env)
         deployed = manager.__enter__()
         stack.append(manager)
         return deployed, server
@@ -131,9 +125,10 @@ def test_a_blocker_emails_once_and_the_answer_reaches_the_resumed_session(run: A
     deployed.run_sessions(polls=2)  # the second poll does not restart a blocked task
     assert deployed.tasks.get(task.task_id).status is TaskStatus.BLOCKED
     [mail] = deployed.emails()
-    assert mail["Subject"] == "jada: task blocked: e-signature"
-    assert f'jada tasks unblock {task.task_id} --answer "..."' in mail["Message"]
-    assert "which e-signature provider?" in mail["Message"]
+    assert mail.to == "ops@example.com"
+    assert mail.subject == "jada: task blocked: e-signature"
+    assert f'jada tasks unblock {task.task_id} --answer "..."' in mail.body
+    assert "which e-signature provider?" in mail.body
 
     operator.unblock(deployed.tasks, task.task_id, answer, utcnow())
     deployed.run_sessions(polls=1)

@@ -13,9 +13,10 @@ from typing import Any
 import boto3
 import pytest
 from jada import telemetry
+from jada.settings import Resources, Settings
 from jada.sheets.api import SheetReader
 from jada.sheets.store import SheetStore
-from jada.sheets.sync import SyncEnv, SyncResult, run_sync
+from jada.sheets.sync import SyncConfig, SyncResult, run_sync
 from jada.sheets.token import TokenSource
 from jada.stores import schema
 from jada_tools.fakes.google_server import GoogleFake
@@ -68,12 +69,13 @@ class SheetWorld:
         return SheetStore(TABLE)
 
     def sync(self, now: datetime = NOW, **env: str) -> SyncResult:
-        settings = SyncEnv.from_env({**self.env, **env})
+        environ = {**self.env, **env}
+        settings, res = Settings.from_env(environ), Resources.from_env(environ)
         return run_sync(
-            settings.config(),
-            tokens=TokenSource(settings.google_token_secret_id, max_age=0),
-            reader=SheetReader(settings.sheets_api_endpoint),
-            store=SheetStore(settings.sheet_table),
+            SyncConfig.from_settings(settings, res.google_oauth_token_uri),
+            tokens=TokenSource(res.google_token_secret_id, max_age=0),
+            reader=SheetReader(res.sheets_api_endpoint),
+            store=SheetStore(res.sheet_table),
             now=now,
             sleep=self.sleeps.append,
         )
@@ -125,9 +127,10 @@ def world(moto_aws: None, google: GoogleFake, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
-    """What the Powertools logger writes (the Lambda's CloudWatch log lines)."""
+    """What the Powertools logger writes (the Lambda's CloudWatch log lines). Plain assignment:
+    setStream would flush a stream an earlier test's capture already closed."""
     stream = io.StringIO()
     registered = telemetry.logger().registered_handler
-    old = registered.setStream(stream)
+    old, registered.stream = registered.stream, stream
     yield stream
-    registered.setStream(old)
+    registered.stream = old

@@ -1,5 +1,5 @@
-"""`jada sync now` and `jada sync status` with typer's CliRunner, against moto, the Google fake and a
-loopback Lambda Invoke endpoint that runs the real sync handler."""
+"""`jada sync now` and `jada sync status` with typer's CliRunner, against moto, the Google fake and the
+sync function in moto, its real handler run in-process by the local cloud's Lambda runtime."""
 
 from __future__ import annotations
 
@@ -14,27 +14,38 @@ import pytest
 from jada.sheets.store import SheetStore
 from jada_tools.cli import stack as cli_stack
 from jada_tools.cli.main import app
+from jada_tools.local.moto_lambda import InProcessLambda
 from typer.testing import CliRunner
 
 from tests.functional.sheets.conftest import CLIENT_SECRET, NOW, REFRESH_TOKEN, SECRET, TABLE, SheetWorld
-from tests.functional.sheets.lambda_fake import FakeLambda
-from tests.functional.sheets.test_handler import load_handler
+from tests.functional.sheets.test_handler import HANDLER
 
 FUNCTION = "Jada-SheetSyncSyncFunction"
 runner = CliRunner()
 
 
 @pytest.fixture
-def deployed(world: SheetWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLambda]:
-    """The stack's outputs, and its sync function behind a Lambda Invoke endpoint."""
+def deployed(world: SheetWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessLambda]:
+    """The stack's outputs, and its sync function in moto (configured like the world's sync)."""
     secret_arn = boto3.client("secretsmanager").describe_secret(SecretId=SECRET)["ARN"]
     outputs = {"SheetTableName": TABLE, "GoogleTokenSecretArn": secret_arn, "SyncFunctionName": FUNCTION}
     monkeypatch.setenv("JADA_OUTPUTS_JSON", json.dumps(outputs))
     cli_stack.outputs.cache_clear()
-    with FakeLambda({FUNCTION: load_handler().handler}) as fake:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", fake.endpoint)
-        yield fake
+    role = boto3.client("iam").create_role(RoleName="sync", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    boto3.client("lambda").create_function(
+        FunctionName=FUNCTION, Runtime="python3.13", Role=role, Handler="handler.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18}, Timeout=60,
+        Environment={"Variables": world.env},
+    )  # fmt: skip
+    with InProcessLambda() as runtime:
+        runtime.register(FUNCTION, HANDLER)
+        yield runtime
     cli_stack.outputs.cache_clear()
+
+
+def function_logs(runtime: InProcessLambda) -> str:
+    """What the function printed (its CloudWatch Logs)."""
+    return "".join(i.stdout for i in runtime.invocations)
 
 
 def invoke(*args: str) -> Any:
@@ -44,17 +55,19 @@ def invoke(*args: str) -> Any:
     return result
 
 
-def test_sync_now_prints_outcome_and_counts(deployed: FakeLambda) -> None:
+def test_sync_now_prints_outcome_and_counts(deployed: InProcessLambda) -> None:
     result = invoke("sync", "now")
     assert result.exit_code == 0, result.output
     assert ": ok" in result.output
     assert "12 rows: 12 written, 0 tombstoned" in result.output
-    assert deployed.invocations == [(FUNCTION, {"source": "jada sync now"})]
-    assert '"SyncSucceeded"' in deployed.logs.getvalue()  # the function's EMF went to its own log
+    assert [(i.function_name, i.event) for i in deployed.invocations] == [
+        (FUNCTION, {"source": "jada sync now"})
+    ]
+    assert '"SyncSucceeded"' in function_logs(deployed)  # the function's EMF went to its own log
 
 
 def test_sync_now_token_error_exits_non_zero_with_the_fix(
-    deployed: FakeLambda, world: SheetWorld, log_stream: io.StringIO
+    deployed: InProcessLambda, world: SheetWorld, log_stream: io.StringIO
 ) -> None:
     world.google.revoke()
     result = invoke("sync", "now", "--stack", "Jada")
@@ -62,13 +75,13 @@ def test_sync_now_token_error_exits_non_zero_with_the_fix(
     assert "token_error" in result.output
     assert "invalid_grant: Token has been expired or revoked." in result.output
     assert "jada auth google --client-secrets FILE --stack Jada" in result.output
-    function_logs = deployed.logs.getvalue() + log_stream.getvalue()
-    assert "invalid_grant" in function_logs
+    logs = function_logs(deployed) + log_stream.getvalue()
+    assert "invalid_grant" in logs
     for secret in (REFRESH_TOKEN, CLIENT_SECRET, "ya29."):
-        assert secret not in function_logs
+        assert secret not in logs
 
 
-def test_sync_now_json(deployed: FakeLambda, world: SheetWorld) -> None:
+def test_sync_now_json(deployed: InProcessLambda, world: SheetWorld) -> None:
     world.google.sheets_mode = "forbidden"
     result = invoke("sync", "now", "--json")
     assert result.exit_code == 1
@@ -76,8 +89,12 @@ def test_sync_now_json(deployed: FakeLambda, world: SheetWorld) -> None:
     assert (body["outcome"], body["error_code"]) == ("config_error", "PERMISSION_DENIED")
 
 
-def test_sync_now_reports_a_crashed_function(deployed: FakeLambda, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SHEET_TABLE", "no-such-table")  # the run cannot be recorded: the function fails
+def test_sync_now_reports_a_crashed_function(deployed: InProcessLambda, world: SheetWorld) -> None:
+    # the function's table does not exist: the run cannot be recorded, the function fails
+    env = {**world.env, "SHEET_TABLE": "no-such-table"}
+    boto3.client("lambda").update_function_configuration(
+        FunctionName=FUNCTION, Environment={"Variables": env}
+    )
     result = invoke("sync", "now")
     assert result.exit_code == 2
     assert "the sync function failed: ResourceNotFoundException" in result.output
@@ -92,7 +109,7 @@ def test_sync_now_without_a_stack(monkeypatch: pytest.MonkeyPatch, moto_aws: Non
     assert "no output SyncFunctionName" in result.output
 
 
-def test_sync_status_shows_runs_token_age_and_alarms(deployed: FakeLambda, world: SheetWorld) -> None:
+def test_sync_status_shows_runs_token_age_and_alarms(deployed: InProcessLambda, world: SheetWorld) -> None:
     store = SheetStore(TABLE)
     store.record_run({"outcome": "ok", "at": "2026-05-12T22:00:00Z", "rows": 12, "written": 12}, NOW)
     store.record_run(
@@ -137,14 +154,14 @@ def test_sync_status_shows_runs_token_age_and_alarms(deployed: FakeLambda, world
     assert {a["name"]: a["state"] for a in data["alarms"]}["Jada-SheetSyncTokenError"] == "ALARM"
 
 
-def test_sync_status_without_a_token(deployed: FakeLambda, world: SheetWorld) -> None:
+def test_sync_status_without_a_token(deployed: InProcessLambda, world: SheetWorld) -> None:
     world.put_token("{}")
     result = invoke("sync", "status")
     assert result.exit_code == 0
     assert "Token: not configured" in result.output
 
 
-def test_sync_status_names_a_malformed_token(deployed: FakeLambda, world: SheetWorld) -> None:
+def test_sync_status_names_a_malformed_token(deployed: InProcessLambda, world: SheetWorld) -> None:
     world.put_token('{"client_id": "x"}')
     result = invoke("sync", "status")
     assert (

@@ -222,21 +222,22 @@ def test_malformed_secret_is_a_config_error(world: SheetWorld) -> None:
 
 
 def test_renewed_secret_replaces_a_cached_revoked_token(world: SheetWorld) -> None:
+    from jada.settings import Resources, Settings
     from jada.sheets.api import SheetReader
-    from jada.sheets.sync import SyncEnv, run_sync
+    from jada.sheets.sync import SyncConfig, run_sync
     from jada.sheets.token import TokenSource
 
     world.google.revoke("old-refresh")
     world.put_token(token_json(refresh_token="old-refresh"))
-    settings = SyncEnv.from_env(world.env)
-    tokens = TokenSource(settings.google_token_secret_id, max_age=3600)
+    settings, res = Settings.from_env(world.env), Resources.from_env(world.env)
+    tokens = TokenSource(res.google_token_secret_id, max_age=3600)
     tokens.load()  # cached
     world.put_token(token_json(refresh_token="new-refresh"))  # `jada auth google` ran meanwhile
 
     result = run_sync(
-        settings.config(),
+        SyncConfig.from_settings(settings, res.google_oauth_token_uri),
         tokens=tokens,
-        reader=SheetReader(settings.sheets_api_endpoint),
+        reader=SheetReader(res.sheets_api_endpoint),
         store=SheetStore(TABLE),
         now=NOW,
         sleep=world.sleeps.append,

@@ -444,3 +444,29 @@ def test_transition_with_wrong_expected_status_raises(store: TaskStore) -> None:
     with pytest.raises(IllegalTransition):
         store.transition(task.task_id, S.CANCELLED, now=NOW, expected=S.DONE)
     assert store.get(task.task_id) == task
+
+
+@pytest.mark.parametrize("task_id", ["", "a.b", "a[0]", "with space", "x" * 65])
+def test_an_explicit_id_that_is_not_a_plain_name_is_refused(
+    store: TaskStore, cloud: Any, task_id: str
+) -> None:
+    # (ids become attribute paths and Step Functions execution names)
+    with pytest.raises(InvalidTaskInput, match="task id"):
+        store.create(prompt="x", task_id=task_id, now=NOW)
+    assert item_count(cloud) == 0
+
+
+def test_a_transition_bumps_the_version_and_keeps_other_fields(store: TaskStore) -> None:
+    # Given a running task with a handoff note
+    task = store.create(prompt="x", now=NOW)
+    running = store.claim(task, session=session(1), now=NOW)
+    store.set_handoff_note(task.task_id, "halfway", now=NOW)
+    # When it is suspended until later
+    later = NOW + timedelta(hours=1)
+    suspended = store.transition(task.task_id, S.SUSPENDED, now=NOW, ready_at=later)
+    # Then each status change counted one version, the note stayed, and it is runnable again later
+    assert (task.version, running.version, suspended.version) == (0, 1, 2)
+    assert suspended.handoff_note == "halfway"
+    assert suspended.ready_at == "2026-05-12T23:00:00Z"
+    assert store.runnable(NOW) == []
+    assert [t.task_id for t in store.runnable(later)] == [task.task_id]

@@ -10,9 +10,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 from httplib2 import Response
-from jada.errors import ConfigurationError
+from jada.errors import ConfigurationError, TokenRefreshFailed
 from jada.sheets.classify import classify
-from jada.sheets.token import TokenRecord, TokenRefreshFailed, secret_value
+from jada.sheets.token import TokenRecord, secret_value
 
 
 def http_error(status: int, reason: str) -> HttpError:

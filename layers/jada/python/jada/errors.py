@@ -93,3 +93,8 @@ FATAL_ERRORS: tuple[str, ...] = (
 # --- settings -------------------------------------------------------------------------------
 class ConfigurationError(JadaError):
     """A required setting or environment variable is missing or invalid."""
+
+
+# --- sheet sync -----------------------------------------------------------------------------
+class TokenRefreshFailed(JadaError):
+    """The Google token endpoint refused to refresh; `details` carry its error code, never the token."""

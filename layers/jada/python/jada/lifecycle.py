@@ -22,6 +22,13 @@ class SessionOutcome(StrEnum):
     FAILED = "failed"
 
 
+#: a turn batch's status when the session goes on (the state machine loops on it); any other
+#: status is the session's outcome
+CONTINUE = "continue"
+#: a task's failure reason when its last allowed session ended at the turn limit
+BUDGET_EXHAUSTED = "turn budget exhausted"
+
+
 S = TaskStatus
 
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
@@ -58,6 +65,6 @@ def status_after_session(
         return S.BLOCKED, None
     if outcome is SessionOutcome.TURN_LIMIT:
         if sessions_run >= max_sessions_per_task:
-            return S.FAILED, "turn budget exhausted"
+            return S.FAILED, BUDGET_EXHAUSTED
         return S.SUSPENDED, None
     return S.FAILED, None

@@ -1,16 +1,31 @@
-"""Metric and log names: the contract between the code that emits and the alarms that watch.
+"""Metric and alarm names: the contract between the code that emits and the alarms that watch.
 
 Every metric is in namespace `Jada` with exactly one dimension, `service` = `jada`
-(Powertools adds it from POWERTOOLS_SERVICE_NAME). Alarms in infra/ import these names.
+(Powertools adds it from POWERTOOLS_SERVICE_NAME). Alarms in infra/ import these names, and every
+alarm is named `<stack>-<alarm id>` (`alarm_name`).
+
+Handlers all have one shape: the Powertools metrics and logger decorators, one domain call that
+returns an `Invocation`, `emit(invocation.metrics)`, return `invocation.output`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
+from typing import Any, Generic, TypeVar
 
 NAMESPACE = "Jada"
 SERVICE = "jada"
 DIMENSIONS = {"service": SERVICE}
+#: the stack's name unless a deployment chooses another (the CLI's `--stack` default)
+STACK_NAME = "Jada"
+#: the sheet sync's alarm ids start with this: `jada sync status` lists `<stack>-SheetSync*`
+SHEET_SYNC_ALARMS = "SheetSync"
+
+
+def alarm_name(stack: str, alarm_id: str) -> str:
+    return f"{stack}-{alarm_id}"
 
 
 class M:
@@ -64,3 +79,29 @@ def metrics():  # type: ignore[no-untyped-def]
     from aws_lambda_powertools import Metrics
 
     return Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+#: metrics that are not counts, by the name of their Powertools `MetricUnit`; all others: Count
+UNITS = {M.COST_USD: "NoUnit", M.TOKEN_AGE_DAYS: "NoUnit"}
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Invocation(Generic[R]):
+    """What a handler's one domain call gives back."""
+
+    #: the function's return value
+    output: dict[str, Any]
+    #: metric name -> value, emitted once per invocation
+    metrics: Mapping[str, float]
+    #: the domain result itself (for callers other than the handler)
+    result: R
+
+
+def emit(values: Mapping[str, float]) -> None:
+    """Add metrics to this invocation's EMF document (flushed by the `log_metrics` decorator)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    for name, value in values.items():
+        metrics().add_metric(name=name, unit=MetricUnit[UNITS.get(name, "Count")], value=value)

@@ -7,10 +7,17 @@ from typing import Any
 
 from jada.agent.client import build_client
 from jada.agent.turns import Agent, BatchResult, BatchState, run_batch
+from jada.errors import ModelAuthFailed, SpendLimitReached
 from jada.settings import Resources, Settings
 from jada.stores.checkpoints import CheckpointStore
 from jada.stores.tasks import TaskStore
-from jada.telemetry import M
+from jada.telemetry import Invocation, M, emit, logger
+
+#: errors counted as a metric (alarms watch them) before they propagate to the state machine
+ALARMED_ERRORS: dict[type[Exception], str] = {
+    ModelAuthFailed: M.MODEL_AUTH_FAILED,
+    SpendLimitReached: M.SPEND_LIMIT_REACHED,
+}
 
 
 def agent_from_env(remaining_s: Callable[[], float], environ: Mapping[str, str] | None = None) -> Agent:
@@ -28,13 +35,23 @@ def agent_from_env(remaining_s: Callable[[], float], environ: Mapping[str, str] 
     )
 
 
-def run_batch_from_env(event: Mapping[str, Any], remaining_s: Callable[[], float]) -> BatchResult:
+def run_batch_from_env(event: Mapping[str, Any], remaining_s: Callable[[], float]) -> Invocation[BatchResult]:
+    """One batch. A named error propagates (its class name is the state machine's Retry/Catch
+    contract); the alarmed ones are counted first."""
     state = BatchState.model_validate(dict(event))
-    return run_batch(state, agent_from_env(remaining_s))
+    try:
+        result = run_batch(state, agent_from_env(remaining_s))
+    except tuple(ALARMED_ERRORS) as exc:
+        emit({metric: 1 for error, metric in ALARMED_ERRORS.items() if isinstance(exc, error)})
+        raise
+    logger().info(
+        "batch done", extra={"status": result.status, "turns": result.turns, "reason": result.reason}
+    )
+    return Invocation(output=result.output(), metrics=batch_metrics(result), result=result)
 
 
 def batch_metrics(result: BatchResult) -> dict[str, float]:
-    """Metric name -> value for one batch (all counts except the cost)."""
+    """Metric name -> value for one batch."""
     usage = result.usage
     return {
         M.TURNS: result.turns_run,

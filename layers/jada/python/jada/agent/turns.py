@@ -22,14 +22,12 @@ from jada.agent.outcome import Ending, ending_of
 from jada.agent.pricing import usage_of
 from jada.agent.tools import Registry, ToolContext, ToolOutcome
 from jada.clock import iso, utcnow
-from jada.lifecycle import SessionOutcome
+from jada.lifecycle import CONTINUE, SessionOutcome
 from jada.models import SessionRecord, Task, TurnRecord, Usage
 from jada.settings import Settings
 from jada.stores.checkpoints import CheckpointStore
 from jada.stores.tasks import TaskStore
 from jada.telemetry import logger
-
-CONTINUE = "continue"
 
 
 class BatchState(BaseModel):

@@ -3,6 +3,7 @@ read per invocation (never at import time)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from jada.orchestration.session_end import (
 from jada.settings import Resources, Settings
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
+from jada.telemetry import Invocation
 
 
 class PollEvent(BaseModel):
@@ -32,34 +34,55 @@ class PollEvent(BaseModel):
         return parse_time(self.scheduled_time) if self.scheduled_time else utcnow()
 
 
-def poll_from_env(now: datetime) -> PollResult:
+class LazyClient:
+    """A boto3 client made on first use (an idle poll starts no execution; most session ends
+    publish nothing), so an invocation that needs none does not pay for it."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(aws.client(self.service), name)
+
+
+def poll_from_env(event: Mapping[str, Any] | None) -> Invocation[PollResult]:
     settings, res = Settings.from_env(), Resources.from_env()
     res.require("tasks_table", "counters_table", "state_machine_arn")
-    return poll(
-        now,
+    result = poll(
+        PollEvent.model_validate(event or {}).now(),
         tasks=TaskStore(res.tasks_table),
         counters=CounterStore(res.counters_table, retention_days=settings.retention_days),
-        sfn=aws.client("stepfunctions"),
+        sfn=LazyClient("stepfunctions"),
         state_machine_arn=res.state_machine_arn,
         settings=settings,
     )
+    output = {
+        "runnable": result.runnable,
+        "started": result.started,
+        "already_started": result.already_started,
+        "stopped_by": result.stopped_by,
+    }
+    return Invocation(output=output, metrics=result.metrics(), result=result)
 
 
-def end_session_from_env(event: dict[str, Any], now: datetime | None = None) -> SessionEndResult:
+def end_session_from_env(
+    event: Mapping[str, Any], now: datetime | None = None
+) -> Invocation[SessionEndResult]:
     settings, res = Settings.from_env(), Resources.from_env()
     res.require("tasks_table", "counters_table")
-    return end_session(
+    result = end_session(
         _session_end_event(event),
         now or utcnow(),
         tasks=TaskStore(res.tasks_table),
         counters=CounterStore(res.counters_table, retention_days=settings.retention_days),
-        sns=aws.client("sns"),
+        sns=LazyClient("sns"),
         topic_arn=res.alert_topic_arn,
         settings=settings,
     )
+    return Invocation(output=result.output(), metrics=result.metrics, result=result)
 
 
-def _session_end_event(event: dict[str, Any]) -> SessionEndEvent:
+def _session_end_event(event: Mapping[str, Any]) -> SessionEndEvent:
     """The state machine's payload, or an EventBridge execution status change (the safety net)."""
     if event.get("source") == "aws.states" and isinstance(event.get("detail"), dict):
         return event_from_status_change(event["detail"])

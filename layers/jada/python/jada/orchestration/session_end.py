@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from jada.clock import iso, next_month
 from jada.errors import IllegalTransition, SpendLimitReached
-from jada.lifecycle import SessionOutcome, TaskStatus, status_after_session
+from jada.lifecycle import BUDGET_EXHAUSTED, SessionOutcome, TaskStatus, status_after_session
 from jada.models import SessionRecord, Task
 from jada.settings import Settings
 from jada.stores.counters import CounterStore
@@ -23,7 +23,6 @@ from jada.stores.tasks import TaskStore
 from jada.telemetry import M, logger
 
 MAX_REASON_CHARS = 1000
-BUDGET_EXHAUSTED = "turn budget exhausted"
 
 OUTCOME_METRIC = {
     SessionOutcome.COMPLETED: M.SESSION_COMPLETED,

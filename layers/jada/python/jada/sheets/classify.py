@@ -10,8 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jada.errors import ConfigurationError
-from jada.sheets.token import TokenRefreshFailed
+from jada.errors import ConfigurationError, TokenRefreshFailed
 
 OK = "ok"
 TOKEN_ERROR = "token_error"  # noqa: S105 - re-authentication needed: `jada auth google`

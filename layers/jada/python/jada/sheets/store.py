@@ -5,7 +5,6 @@ Rows are never deleted: a row that left the sheet gets `deleted_at` (a tombstone
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -20,18 +19,10 @@ RUN_PREFIX = "run#"
 
 
 class SheetStore(TableStore):
-    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self.table.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
     # --- rows ---------------------------------------------------------------------------------
     def stored_rows(self) -> dict[str, StoredRow]:
         """Key -> (hash, tombstoned) of every mirrored row: what a sync compares against."""
-        items = self._query(
+        items = self.query_all(
             KeyConditionExpression=Key("pk").eq(ROW),
             ProjectionExpression="sk, row_hash, deleted_at",
         )
@@ -39,7 +30,7 @@ class SheetStore(TableStore):
 
     def rows(self, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         """The mirrored rows as `{"key", "row", "data", ...}` (for readers such as an agent tool)."""
-        items = (from_item(i) for i in self._query(KeyConditionExpression=Key("pk").eq(ROW)))
+        items = (from_item(i) for i in self.query_all(KeyConditionExpression=Key("pk").eq(ROW)))
         return [
             {
                 "key": i["sk"],

@@ -14,7 +14,7 @@ from typing import Any
 
 from jada.clock import iso
 from jada.errors import ConfigurationError
-from jada.settings import EnvModel
+from jada.settings import Settings
 from jada.sheets.api import SheetReader
 from jada.sheets.classify import (
     CONFIG_ERROR,
@@ -33,38 +33,26 @@ from jada.telemetry import M
 MAX_QUARANTINE_DETAILS = 50
 
 
-class SyncEnv(EnvModel):
-    """The sync function's environment (set by infra/jada_infra/sheet_sync.py)."""
-
-    spreadsheet_id: str = ""
-    sheet_range: str = "Ports!A1:F"
-    sheet_key_column: str = "port"
-    google_app_testing: bool = True
-    google_token_secret_id: str = ""
-    sheet_table: str = ""
-    google_oauth_token_uri: str = ""
-    sheets_api_endpoint: str = ""
-
-    def config(self) -> SyncConfig:
-        return SyncConfig(
-            spreadsheet_id=self.spreadsheet_id,
-            sheet_range=self.sheet_range,
-            key_column=self.sheet_key_column,
-            app_testing=self.google_app_testing,
-            token_uri=self.google_oauth_token_uri or None,
-        )
-
-
 @dataclass(frozen=True)
 class SyncConfig:
-    spreadsheet_id: str = ""
-    sheet_range: str = "Ports!A1:F"
-    key_column: str = "port"
-    app_testing: bool = True  # used when the secret does not say the app's status
+    spreadsheet_id: str
+    sheet_range: str
+    key_column: str
+    app_testing: bool  # used when the secret does not say the app's status
     token_uri: str | None = None
     attempts: int = 3
     backoff_seconds: float = 2.0
     min_fraction: float = DEFAULT_MIN_FRACTION
+
+    @classmethod
+    def from_settings(cls, settings: Settings, token_uri: str | None = None) -> SyncConfig:
+        return cls(
+            spreadsheet_id=settings.spreadsheet_id,
+            sheet_range=settings.sheet_range,
+            key_column=settings.sheet_key_column,
+            app_testing=settings.google_app_testing,
+            token_uri=token_uri or None,
+        )
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from jada.clock import iso, parse_time
-from jada.errors import ConfigurationError, JadaError
+from jada.errors import ConfigurationError, TokenRefreshFailed
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets.readonly"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105
@@ -41,10 +41,6 @@ def quiet_wire_logs() -> None:
         wire = logging.getLogger(name)
         if wire.getEffectiveLevel() < logging.INFO:
             wire.setLevel(logging.INFO)
-
-
-class TokenRefreshFailed(JadaError):
-    """The token endpoint refused to refresh; `details` carry its error code, never the token."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
@@ -78,7 +78,7 @@ class CheckpointStore(TableStore):
         else:
             item["body"] = body.decode()
         try:
-            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(turn_key)")
+            self.table.put_item(Item=item, ConditionExpression=Attr("turn_key").not_exists())
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
@@ -137,15 +137,10 @@ class CheckpointStore(TableStore):
         return self._load(task_id, Key("turn_key").begins_with("s"))
 
     def _load(self, task_id: str, sort_condition: Any) -> list[TurnRecord]:
-        condition = Key("task_id").eq(task_id) & sort_condition
-        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
-        records: list[TurnRecord] = []
-        while True:
-            page = self.table.query(**kwargs)
-            records.extend(self._decode(from_item(item)) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = self.query_all(
+            KeyConditionExpression=Key("task_id").eq(task_id) & sort_condition, ConsistentRead=True
+        )
+        records = [self._decode(from_item(item)) for item in items]
         self._check_sequence(task_id, records)
         return records
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from jada.clock import epoch, next_rollover, utc_day
 from jada.errors import QuotaExhausted
 from jada.stores._dynamo import TableStore, from_item, is_condition_failure
+from jada.stores.expressions import Update
 
 SLOTS_KEY = "concurrency"
 PAUSE_KEY = "sessions-paused"
@@ -27,16 +29,15 @@ class CounterStore(TableStore):
     def take_session(self, now: datetime, limit: int) -> int:
         """Take one session from the day's quota; returns its number within the day (1-based)."""
         try:
+            update = (
+                Update()
+                .add("used", 1)
+                .set("expires_at", epoch(next_rollover(now) + self.retention))
+                .set("day_limit", limit)
+                .when(Attr("used").not_exists() | Attr("used").lt(limit))
+            )
             result = self.table.update_item(
-                Key={"pk": day_key(utc_day(now))},
-                UpdateExpression="ADD used :one SET expires_at = :expires, day_limit = :limit",
-                ConditionExpression="attribute_not_exists(used) OR used < :limit",
-                ExpressionAttributeValues={
-                    ":one": 1,
-                    ":limit": limit,
-                    ":expires": epoch(next_rollover(now) + self.retention),
-                },
-                ReturnValues="UPDATED_NEW",
+                Key={"pk": day_key(utc_day(now))}, ReturnValues="UPDATED_NEW", **update.kwargs()
             )
         except ClientError as exc:
             if is_condition_failure(exc):
@@ -51,12 +52,8 @@ class CounterStore(TableStore):
     def give_back_session(self, now: datetime) -> None:
         """Return a session taken for a start that did not happen."""
         try:
-            self.table.update_item(
-                Key={"pk": day_key(utc_day(now))},
-                UpdateExpression="ADD used :minus",
-                ConditionExpression="used > :zero",
-                ExpressionAttributeValues={":minus": -1, ":zero": 0},
-            )
+            update = Update().add("used", -1).when(Attr("used").gt(0))
+            self.table.update_item(Key={"pk": day_key(utc_day(now))}, **update.kwargs())
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
@@ -67,11 +64,9 @@ class CounterStore(TableStore):
 
     # --- turns per session ------------------------------------------------------------------
     def add_turns(self, session_id: str, count: int, now: datetime) -> int:
+        update = Update().add("used", count).set("expires_at", epoch(now + self.retention))
         result = self.table.update_item(
-            Key={"pk": f"turns#{session_id}"},
-            UpdateExpression="ADD used :n SET expires_at = :expires",
-            ExpressionAttributeValues={":n": count, ":expires": epoch(now + self.retention)},
-            ReturnValues="UPDATED_NEW",
+            Key={"pk": f"turns#{session_id}"}, ReturnValues="UPDATED_NEW", **update.kwargs()
         )
         return int(result["Attributes"]["used"])
 
@@ -123,8 +118,7 @@ class CounterStore(TableStore):
             try:
                 self.table.put_item(
                     Item={"pk": SLOTS_KEY, "holders": holders, "version": version + 1},
-                    ConditionExpression="attribute_not_exists(pk) OR version = :v",
-                    ExpressionAttributeValues={":v": version},
+                    ConditionExpression=Attr("pk").not_exists() | Attr("version").eq(version),
                 )
                 return True
             except ClientError as exc:
@@ -134,13 +128,13 @@ class CounterStore(TableStore):
 
     def release_slot(self, holder: str) -> None:
         try:
-            self.table.update_item(
-                Key={"pk": SLOTS_KEY},
-                UpdateExpression="REMOVE holders.#h SET version = version + :one",
-                ConditionExpression="attribute_exists(holders.#h)",
-                ExpressionAttributeNames={"#h": holder},
-                ExpressionAttributeValues={":one": 1},
+            update = (
+                Update()
+                .remove(f"holders.{holder}")
+                .increment("version")
+                .when(Attr(f"holders.{holder}").exists())
             )
+            self.table.update_item(Key={"pk": SLOTS_KEY}, **update.kwargs())
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise

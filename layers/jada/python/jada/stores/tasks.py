@@ -9,11 +9,12 @@ Indexes (see infra/jada_infra/state.py):
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from jada.clock import iso
@@ -31,10 +32,13 @@ from jada.models import (
 )
 from jada.stores import schema
 from jada.stores._dynamo import TableStore, from_item, is_condition_failure, to_item
+from jada.stores.expressions import Update
 
 BY_STATUS_INDEX = schema.TASKS.indexes[0].name
 RUNNABLE_INDEX = schema.TASKS.indexes[1].name
 RUNNABLE_QUEUE = "runnable"
+#: ids become parts of attribute paths (`holders.<id>-s1`) and execution names: plain names only
+TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_task_id() -> str:
@@ -49,6 +53,10 @@ def child_task_id(tool_use_id: str) -> str:
 def rank(priority: int, created_at: str, task_id: str) -> str:
     """Sort key: higher priority first, then oldest."""
     return f"{MAX_PRIORITY - priority:03d}#{created_at}#{task_id}"
+
+
+def task_of(item: dict[str, Any]) -> Task:
+    return Task.model_validate(from_item(item))
 
 
 def validate_new_task(title: str, prompt: str, priority: int) -> tuple[str, str]:
@@ -84,6 +92,8 @@ class TaskStore(TableStore):
         title, prompt = validate_new_task(title, prompt, priority)
         if task_id is None:
             task_id = child_task_id(origin) if origin else new_task_id()
+        elif not TASK_ID.fullmatch(task_id):
+            raise InvalidTaskInput(f"a task id is 1-64 letters, digits, '-' or '_'; got {task_id!r}")
         stamp = iso(now)
         task = Task(
             task_id=task_id,
@@ -111,7 +121,7 @@ class TaskStore(TableStore):
         item = self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
         if not item:
             raise TaskNotFound(f"no task with id {task_id!r}", task_id=task_id)
-        return Task.model_validate(from_item(item))
+        return task_of(item)
 
     def list_by_status(self, status: TaskStatus, limit: int = 100) -> list[Task]:
         return self._query(
@@ -135,14 +145,8 @@ class TaskStore(TableStore):
             limit=limit,
         )
 
-    def _query(self, *, limit: int, **kwargs: Any) -> list[Task]:
-        tasks: list[Task] = []
-        while True:
-            page = self.table.query(**kwargs)
-            tasks.extend(Task.model_validate(from_item(i)) for i in page.get("Items", []))
-            if len(tasks) >= limit or "LastEvaluatedKey" not in page:
-                return tasks[:limit]
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    def _query(self, *, limit: int, **query: Any) -> list[Task]:
+        return [task_of(item) for item in self.query_all(limit=limit, **query)]
 
     # --- status changes ---------------------------------------------------------------------
     def transition(
@@ -154,11 +158,11 @@ class TaskStore(TableStore):
         expected: TaskStatus | None = None,
         ready_at: datetime | None = None,
         set_fields: dict[str, Any] | None = None,
-        remove_fields: tuple[str, ...] = (),
         session: SessionRecord | None = None,
-        condition: str | None = None,
+        condition: ConditionBase | None = None,
     ) -> Task:
-        """Move a task to `target` if the lifecycle allows it from its current status.
+        """Move a task to `target` if the lifecycle allows it from its current status, setting
+        `set_fields` (None removes a field) and recording `session`, if given, in the same write.
 
         The check is a conditional write, so of two racing writers exactly one wins; the loser
         gets IllegalTransition (or TaskNotFound)."""
@@ -167,53 +171,19 @@ class TaskStore(TableStore):
             if expected not in allowed:
                 raise IllegalTransition(f"a task cannot go from {expected} to {target}", task_id=task_id)
             allowed = frozenset({expected})
-        names: dict[str, str] = {"#status": "status", "#version": "version"}
-        values: dict[str, Any] = {
-            ":target": target.value,
-            ":now": iso(now),
-            ":one": 1,
-            **{f":from{i}": s.value for i, s in enumerate(sorted(allowed))},
-        }
-        sets = ["#status = :target", "updated_at = :now", "#version = #version + :one"]
-        removes = list(remove_fields)
+        update = self._changed(now).set("status", target.value).increment("version")
         if target in RUNNABLE:
-            sets += ["queue = :queue", "ready_at = :ready"]
-            values[":queue"] = RUNNABLE_QUEUE
-            values[":ready"] = iso(ready_at or now)
+            update.set("queue", RUNNABLE_QUEUE).set("ready_at", iso(ready_at or now))
         else:
-            removes.append("queue")
-        for i, (field, value) in enumerate((set_fields or {}).items()):
-            if value is None:
-                removes.append(field)
-                continue
-            names[f"#f{i}"] = field
-            values[f":f{i}"] = to_item({"v": value})["v"]
-            sets.append(f"#f{i} = :f{i}")
+            update.remove("queue")
+        update.set_or_remove(set_fields or {})
         if session is not None:
-            names["#sn"] = str(session.number)
-            values[":session"] = to_item(session.model_dump(mode="json"))
-            sets.append("sessions.#sn = :session")
-        expression = "SET " + ", ".join(sets)
-        if removes:
-            expression += " REMOVE " + ", ".join(dict.fromkeys(removes))
-        condition = (
-            "attribute_exists(task_id) AND #status IN ("
-            + ", ".join(f":from{i}" for i in range(len(allowed)))
-            + ")"
-            + (f" AND {condition}" if condition else "")
-        )
-        try:
-            result = self.table.update_item(
-                Key={"task_id": task_id},
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+            update.set(f"sessions.{session.number}", session.model_dump(mode="json"))
+        update.when(Attr("status").is_in(sorted(s.value for s in allowed)))
+        if condition is not None:
+            update.when(condition)
+        written = self._write(task_id, update, returns="ALL_NEW")
+        if written is None:
             current = self.get(task_id)  # raises TaskNotFound
             raise IllegalTransition(
                 f"task {task_id} is {current.status}; it cannot go to {target}"
@@ -221,148 +191,100 @@ class TaskStore(TableStore):
                 task_id=task_id,
                 current=current.status.value,
                 target=target.value,
-            ) from exc
-        return Task.model_validate(from_item(result["Attributes"]))
+            )
+        return task_of(written)
 
     def claim(self, task: Task, *, session: SessionRecord, now: datetime) -> Task:
         """Take a runnable task for a new session (pending/suspended -> running)."""
         # a racing poll that already claimed this session number must not be overwritten
         return self.transition(
             task.task_id, TaskStatus.RUNNING, now=now, session=session,
-            condition="attribute_not_exists(sessions.#sn)",
+            condition=Attr(f"sessions.{session.number}").not_exists(),
         )  # fmt: skip
 
     def release_claim(self, task: Task, *, session_number: int, now: datetime) -> Task:
         """Undo a claim whose execution never started: back to the status it had, session record dropped."""
         back = task.status if task.status in RUNNABLE else TaskStatus.PENDING
-        try:
-            result = self.table.update_item(
-                Key={"task_id": task.task_id},
-                UpdateExpression="SET #status = :back, queue = :queue, ready_at = :ready, updated_at = :now, "
-                "#version = #version + :one REMOVE sessions.#sn",
-                # only this claim: the task is running *that* session (not a later one, not finished)
-                ConditionExpression="attribute_exists(task_id) AND #status = :running "
-                "AND attribute_exists(sessions.#sn)",
-                ExpressionAttributeNames={
-                    "#status": "status",
-                    "#sn": str(session_number),
-                    "#version": "version",
-                },
-                ExpressionAttributeValues={
-                    ":back": back.value,
-                    ":queue": RUNNABLE_QUEUE,
-                    ":ready": task.ready_at,
-                    ":now": iso(now),
-                    ":running": TaskStatus.RUNNING.value,
-                    ":one": 1,
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+        update = (
+            self._changed(now)
+            .set("status", back.value)
+            .set("queue", RUNNABLE_QUEUE)
+            .set("ready_at", task.ready_at)
+            .increment("version")
+            .remove(f"sessions.{session_number}")
+            # only this claim: the task is running *that* session (not a later one, not finished)
+            .when(Attr("status").eq(TaskStatus.RUNNING.value) & Attr(f"sessions.{session_number}").exists())
+        )
+        written = self._write(task.task_id, update, returns="ALL_NEW")
+        if written is None:
             current = self.get(task.task_id)  # raises TaskNotFound
             raise IllegalTransition(
                 f"task {task.task_id} is {current.status} without a claim for session {session_number}; "
                 "nothing to release",
                 task_id=task.task_id,
                 current=current.status.value,
-            ) from exc
-        return Task.model_validate(from_item(result["Attributes"]))
+            )
+        return task_of(written)
 
     # --- fields that change while running ---------------------------------------------------
     def update_fields(self, task_id: str, *, now: datetime, **fields: Any) -> None:
         """Set fields; a None value removes the field."""
-        names = {f"#f{i}": k for i, k in enumerate(fields)}
-        values = {f":f{i}": to_item({"v": v})["v"] for i, v in enumerate(fields.values()) if v is not None}
-        sets = "".join(f"#f{i} = :f{i}, " for i in range(len(fields)) if f":f{i}" in values)
-        removes = ", ".join(f"#f{i}" for i, v in enumerate(fields.values()) if v is None)
-        expression = f"SET {sets}updated_at = :now" + (f" REMOVE {removes}" if removes else "")
-        self._update(task_id, expression, names, {**values, ":now": iso(now)})
+        self._update(task_id, self._changed(now).set_or_remove(fields))
 
     def set_handoff_note(self, task_id: str, note: str, *, now: datetime) -> None:
         self.update_fields(task_id, now=now, handoff_note=note)
 
     def add_child(self, parent_id: str, child_id: str, *, now: datetime) -> None:
-        self._update(
-            parent_id,
-            "SET children = list_append(children, :child), updated_at = :now",
-            {},
-            {":child": [child_id], ":now": iso(now), ":c": child_id},
-            condition="NOT contains(children, :c)",
-            ignore_condition=True,
-        )
+        """Link a child task once: a repeat (a retried tool call) changes nothing."""
+        update = self._changed(now).append("children", child_id).when(~Attr("children").contains(child_id))
+        if self._write(parent_id, update) is None:
+            self.get(parent_id)  # raises TaskNotFound; otherwise the child is linked already
 
     def update_session(self, task_id: str, session: SessionRecord, *, now: datetime) -> None:
-        self._update(
-            task_id,
-            "SET sessions.#sn = :session, updated_at = :now",
-            {"#sn": str(session.number)},
-            {":session": to_item(session.model_dump(mode="json")), ":now": iso(now)},
-        )
+        update = self._changed(now).set(f"sessions.{session.number}", session.model_dump(mode="json"))
+        self._update(task_id, update)
 
     def add_usage(self, task_id: str, usage: Usage, *, now: datetime) -> Task:
         """Add to the task's usage totals in one atomic update (no lost update between writers)."""
-        fields = list(Usage.model_fields)
-        adds = ", ".join(f"#u.#k{i} = if_not_exists(#u.#k{i}, :zero) + :v{i}" for i in range(len(fields)))
-        names = {"#u": "usage", **{f"#k{i}": f for i, f in enumerate(fields)}}
-        values = {f":v{i}": v for i, v in enumerate(to_item(usage.model_dump()).values())}
+        update = self._changed(now)
+        for field, amount in usage.model_dump().items():
+            update.increment(f"usage.{field}", amount)
+        written = self._write(task_id, update, returns="ALL_NEW")
+        if written is None:
+            raise TaskNotFound(f"no task with id {task_id!r}", task_id=task_id)
+        return task_of(written)
+
+    def add_answer(self, task_id: str, answer: Answer, *, now: datetime) -> None:
+        update = (
+            self._changed(now).append("answers", answer.model_dump()).set("pending_answer", answer.answer)
+        )
+        self._update(task_id, update)
+
+    # --- writes -----------------------------------------------------------------------------
+    @staticmethod
+    def _changed(now: datetime) -> Update:
+        """An update that stamps `updated_at`."""
+        return Update().set("updated_at", iso(now))
+
+    def _update(self, task_id: str, update: Update) -> None:
+        """Apply `update` to a task that must exist."""
+        if self._write(task_id, update) is None:
+            raise TaskNotFound(f"no task with id {task_id!r}", task_id=task_id)
+
+    def _write(self, task_id: str, update: Update, returns: str = "NONE") -> dict[str, Any] | None:
+        """Apply `update` (conditioned here on the task existing): the attributes `returns` asks
+        for ({} for NONE), or None when refused (no such task, or the update's condition failed)."""
         try:
             result = self.table.update_item(
                 Key={"task_id": task_id},
-                UpdateExpression=f"SET {adds}, updated_at = :now",
-                ConditionExpression="attribute_exists(task_id)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={**values, ":zero": 0, ":now": iso(now)},
-                ReturnValues="ALL_NEW",
+                ReturnValues=returns,
+                **update.when(Attr("task_id").exists()).kwargs(),
             )
         except ClientError as exc:
             if is_condition_failure(exc):
-                raise TaskNotFound(f"no task with id {task_id!r}", task_id=task_id) from exc
+                return None
             raise
-        return Task.model_validate(from_item(result["Attributes"]))
-
-    def add_answer(self, task_id: str, answer: Answer, *, now: datetime) -> None:
-        self._update(
-            task_id,
-            "SET answers = list_append(if_not_exists(answers, :empty), :answer), pending_answer = :text, "
-            "updated_at = :now",
-            {},
-            {
-                ":answer": [answer.model_dump()],
-                ":empty": [],
-                ":text": answer.answer,
-                ":now": iso(now),
-            },
-        )
-
-    def _update(
-        self,
-        task_id: str,
-        expression: str,
-        names: dict[str, str],
-        values: dict[str, Any],
-        *,
-        condition: str | None = None,
-        ignore_condition: bool = False,
-    ) -> None:
-        cond = "attribute_exists(task_id)" + (f" AND {condition}" if condition else "")
-        kwargs: dict[str, Any] = {
-            "Key": {"task_id": task_id},
-            "UpdateExpression": expression,
-            "ConditionExpression": cond,
-            "ExpressionAttributeValues": values,
-        }
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        try:
-            self.table.update_item(**kwargs)
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
-            self.get(task_id)  # raises TaskNotFound when missing
-            if not ignore_condition:
-                raise
+        return dict(result.get("Attributes", {}))
 
     # --- serialization ----------------------------------------------------------------------
     @staticmethod
