@@ -25,9 +25,11 @@ def python_function(
     timeout: Duration | None = None,
     memory_size: int = 256,
     description: str = "",
+    tracing: lambda_.Tracing = lambda_.Tracing.ACTIVE,
 ) -> lambda_.Function:
     """`with_dependencies` adds the third-party layer (anthropic, Google clients); the poll
-    function goes without it to keep its cold start small."""
+    function goes without it to keep its cold start small. `tracing` PASS_THROUGH traces only
+    requests a caller sampled (the schedule samples none)."""
     log_group = logs.LogGroup(
         scope,
         f"{cid}Logs",
@@ -47,7 +49,7 @@ def python_function(
         layers=function_layers,
         timeout=timeout or Duration.seconds(60),
         memory_size=memory_size,
-        tracing=lambda_.Tracing.ACTIVE,
+        tracing=tracing,
         log_group=log_group,
         description=description,
         environment={

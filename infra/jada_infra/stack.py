@@ -9,6 +9,7 @@ from constructs import Construct
 
 from jada_infra.alerting import Alerting
 from jada_infra.config import StackConfig
+from jada_infra.dashboard import Dashboard
 from jada_infra.layers import SharedLayers
 from jada_infra.orchestration import Orchestration
 from jada_infra.sheet_sync import SheetSync
@@ -28,6 +29,13 @@ class JadaStack(Stack):
         self.sheet_sync = SheetSync(
             self, "SheetSync", config=config, alerting=self.alerting, layers=self.layers
         )
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            settings=config.settings,
+            alerting=self.alerting,
+            sync_enabled=self.sheet_sync.enabled,
+        )
         outputs: dict[str, str] = {
             "TasksTableName": self.state.tasks.table_name,
             "CountersTableName": self.state.counters.table_name,
@@ -36,6 +44,7 @@ class JadaStack(Stack):
             "AlertTopicArn": self.alerting.topic.topic_arn,
             **self.orchestration.outputs(),
             **self.sheet_sync.outputs(),
+            **self.dashboard.outputs(),
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value, export_name=None)

@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from jada.stores import schema
+from jada.stores.counters import SPEND_KEY_PREFIXES
 
 S_ = dynamodb.AttributeType.STRING
 
@@ -70,6 +71,19 @@ class State(Construct):
     def grant_checkpoints(self, grantee: iam.IGrantable) -> None:
         self.checkpoints.grant_read_write_data(grantee)
         self.checkpoint_bucket.grant_read_write(grantee)
+
+    def grant_spend_recording(self, grantee: iam.IGrantable) -> None:
+        """The spend counters only (`spend#...` totals and `spent#...` per-turn markers), written
+        in one transaction: no other counter of the table."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+                resources=[self.counters.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{p}*" for p in SPEND_KEY_PREFIXES]}
+                },
+            )
+        )
 
     def environment(self) -> dict[str, str]:
         return {

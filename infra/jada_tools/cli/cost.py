@@ -1,15 +1,122 @@
 """`jada cost`: recorded spend by day, month and task; `jada cost estimate`: what the deployment
-costs idle and per session at list prices (offline, from the synthesized template)."""
+costs idle and per session at list prices (offline, from the synthesized template).
+
+The recorded spend is the model's: each turn's token cost at the prices in `jada.agent.pricing`,
+added to the UTC day's and month's totals by the turn batch (the figures the monthly budget
+watches). AWS's own charges are what `jada cost estimate` estimates."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from typing import Any
 
 import typer
 
-from jada_tools.cli.common import AS_JSON, echo_json, guard
+from jada_tools.cli.common import AS_JSON, STACK, CliError, echo_json, guard
 
 app = typer.Typer(no_args_is_help=False)
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+@app.callback(invoke_without_command=True)
+def spend(
+    ctx: typer.Context,
+    month: str = typer.Option(None, "--month", help="The UTC month, YYYY-MM (default: this month)."),
+    days: int = typer.Option(
+        None, "--days", min=1, max=366, help="By day: the last N days (default 7; with --month, its days)."
+    ),
+    stack: str = STACK,
+    as_json: bool = AS_JSON,
+) -> None:
+    """Model spend recorded so far: by day, the month's total against the monthly budget, and by
+    task (sessions started in the month)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from jada.clock import utc_day, utcnow
+
+    today = utc_day(utcnow())
+    first, last = guard(lambda: _window(month, days, today))
+    data = guard(lambda: _spend(stack, first, last, month or f"{today:%Y-%m}"))
+    if as_json:
+        echo_json(data)
+        return
+    _print_spend(data)
+
+
+def _window(month: str | None, days: int | None, today: date) -> tuple[date, date]:
+    """The days listed: the last `days` (7) ending today, or those of `month` up to today."""
+    if month is None:
+        return today - timedelta(days=(days or 7) - 1), today
+    match = MONTH.fullmatch(month.strip())
+    if not match:
+        raise CliError(f"--month must look like 2026-05, got {month!r}")
+    start = date(int(match.group(1)), int(match.group(2)), 1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    end = min(end, today)
+    if end < start:
+        raise CliError(f"{month} has not begun yet")
+    if days is not None:
+        start = max(start, end - timedelta(days=days - 1))
+    return start, end
+
+
+def _spend(stack: str, first: date, last: date, month: str) -> dict[str, Any]:
+    from jada.stores.counters import CounterStore
+    from jada.stores.tasks import TaskStore
+
+    from jada_tools.cli.stack import outputs
+    from jada_tools.cli.tasks import _deployed_settings
+
+    out = outputs(stack)
+    counters = CounterStore(out["CountersTableName"])
+    day_list = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    totals = counters.spend_by_period([*day_list, month])
+    budget = _deployed_settings(out).monthly_budget_usd
+    tasks: list[dict[str, Any]] = []
+    for task in TaskStore(out["TasksTableName"]).list_all(limit=10_000):
+        in_month = [s for s in task.session_list() if s.started_at.startswith(month)]
+        cost = sum(s.usage.cost_usd for s in in_month)
+        if in_month:
+            tasks.append(
+                {"id": task.task_id, "title": task.title, "status": task.status.value,
+                 "sessions": len(in_month), "usd": round(cost, 4)}
+            )  # fmt: skip
+    tasks.sort(key=lambda t: (-t["usd"], t["id"]))
+    month_usd = totals[month]
+    return {
+        "month": month,
+        "month_usd": round(month_usd, 4),
+        "monthly_budget_usd": budget or None,
+        "budget_used_pct": round(100 * month_usd / budget, 1) if budget else None,
+        "days": [{"day": d, "usd": round(totals[d], 4)} for d in day_list],
+        "tasks": tasks,
+        "covers": "model tokens (Anthropic), by UTC day; AWS charges: jada cost estimate",
+    }
+
+
+def _print_spend(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=160)
+    budget = data["monthly_budget_usd"]
+    against = (
+        f" of the ${budget:.2f} budget ({data['budget_used_pct']}%)" if budget else " (no monthly budget)"
+    )
+    console.print(f"Model spend in {data['month']} (UTC): ${data['month_usd']:.2f}{against}")
+    days = Table("day (UTC)", "USD", box=None)
+    for row in data["days"]:
+        days.add_row(row["day"], f"{row['usd']:.4f}")
+    console.print(days)
+    if not data["tasks"]:
+        console.print(f"No sessions started in {data['month']}.")
+        return
+    tasks = Table("task", "status", "sessions", "USD", "title", title=f"by task, {data['month']}", box=None)
+    for row in data["tasks"]:
+        tasks.add_row(row["id"], row["status"], str(row["sessions"]), f"{row['usd']:.4f}", row["title"])
+    console.print(tasks)
+
 
 MEASURE = typer.Option(
     False, "--measure", help="Measure a simulated idle day in the local cloud first (about a minute)."
@@ -49,8 +156,11 @@ def estimate(  # noqa: PLR0917 (typer options)
     turn_seconds: float = typer.Option(15.0, "--turn-seconds", min=0.1, help="Seconds a turn takes."),
     as_json: bool = AS_JSON,
 ) -> None:
-    """Monthly cost at list prices (us-east-1): idle, itemized, and per session at the configured
-    model. Offline: synthesizes the app from cdk.json; --measure runs an idle day locally."""
+    """Monthly cost at list prices (us-east-1), offline: idle, itemized, and per session.
+
+    Synthesizes the app from cdk.json (no AWS). Idle figures come from a recorded idle day of the
+    local cloud, or a fresh one with --measure; sessions are priced at the configured model.
+    """
     from jada_tools.cost import estimate as est
     from jada_tools.cost import prices
     from jada_tools.cost.profile import RECORDED

@@ -20,7 +20,6 @@ app = typer.Typer(no_args_is_help=True)
 
 STACK = typer.Option(DEFAULT_STACK, "--stack", help="The deployed stack's name.")
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
-TESTING_TOKEN_DAYS = 7
 
 HINTS = {
     "token_error": "Re-authenticate: jada auth google --client-secrets FILE --stack {stack}",
@@ -129,7 +128,7 @@ def _last_runs(table: str, limit: int) -> list[dict[str, Any]]:
 
 def _token_summary(secret_arn: str) -> dict[str, Any]:
     """Age and app status only: the token itself never leaves this function."""
-    from jada.sheets.token import TokenRecord
+    from jada.sheets.token import TESTING_TOKEN_DAYS, TokenRecord
 
     try:
         raw = aws.client("secretsmanager").get_secret_value(SecretId=secret_arn).get("SecretString")

@@ -79,6 +79,8 @@ class Settings(BaseModel):
     retention_days: int = setting(30, ge=1, le=3650, example=45, functions=SESSIONS)
     #: the execution timeout; a slot of the concurrency cap is reclaimed after it
     session_timeout_seconds: int = setting(3 * 3600, ge=60, example=7200, functions=(POLL,))
+    #: the month's model spend (USD) at which new sessions pause until the next month; 0: no budget
+    monthly_budget_usd: float = setting(0.0, ge=0, le=1_000_000, example=50.0, functions=(POLL, SESSION_END))
     # port sheet sync
     spreadsheet_id: str = setting("", example="sheet-abc123", functions=(SHEET_SYNC,))
     sheet_range: str = setting("Ports!A1:F", min_length=1, example="Ports!A1:H", functions=(SHEET_SYNC,))

@@ -26,6 +26,7 @@ from jada.lifecycle import CONTINUE, SessionOutcome
 from jada.models import SessionRecord, Task, TurnRecord, Usage
 from jada.settings import Settings
 from jada.stores.checkpoints import CheckpointStore
+from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
 from jada.telemetry import logger
 
@@ -84,6 +85,8 @@ class Agent:
     clock: Callable[[], datetime] = utcnow
     sleep: Callable[[float], None] = time.sleep
     registry: Registry = field(default_factory=Registry)
+    #: where each turn's cost is added to the day's and month's spend (None: not recorded)
+    counters: CounterStore | None = None
 
 
 def run_batch(state: BatchState, agent: Agent) -> BatchResult:
@@ -163,6 +166,7 @@ class _Batch:
         request = prompts.build_request(self.settings.model, self.messages + appended, self.tools)
         reply = self._reply(number, request)
         now = self.agent.clock()
+        self._record_spend(number, reply.usage, now)
         usage, stop = reply.usage, reply.stop_reason
         if stop != conversation.CONTEXT_EXCEEDED:
             content = reply.content or [prompts.text_block("(no output)")]
@@ -282,6 +286,13 @@ class _Batch:
         session = session.model_copy(update={"turns": len(self.records), "usage": total})
         tasks.update_session(self.task.task_id, session, now=now)
         self.task = tasks.add_usage(self.task.task_id, usage, now=now)
+
+    def _record_spend(self, number: int, usage: Usage, now: datetime) -> None:
+        """The turn's cost into the spend totals (the monthly budget, `jada cost`), keyed by the
+        turn: a batch retried after a crash reuses the stored reply and adds nothing twice."""
+        if self.agent.counters is not None:
+            key = f"{self.task.task_id}#{self.state.session}#{number}"
+            self.agent.counters.record_spend(key, usage.cost_usd, now)
 
     def _record_ending(self, ending: Ending) -> None:
         """Summary or blocked reason for endings no tool recorded (idempotent)."""
