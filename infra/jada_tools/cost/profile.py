@@ -101,7 +101,9 @@ def metric_hours(calls: list[Any]) -> dict[str, int]:
 RECORDED = IdleProfile(
     source="recorded: a simulated idle day with a healthy sheet sync (bench_idle_cost.py)",
     functions={
-        "poll": FunctionProfile(1440.0, 10.0, 200.0, *MODELLED["poll"], {"PollHeartbeat": 24.0}),
-        "sheet_sync": FunctionProfile(48.0, 40.0, 1000.0, *MODELLED["sheet_sync"], {"SyncSucceeded": 24.0}),
+        "poll": FunctionProfile(1440.0, 12.13, 198.0, *MODELLED["poll"], {"PollHeartbeat": 24.0}),
+        "sheet_sync": FunctionProfile(
+            48.0, 100.85, 750.2, *MODELLED["sheet_sync"], {"RowsWritten": 1.0, "SyncSucceeded": 24.0}
+        ),
     },
 )

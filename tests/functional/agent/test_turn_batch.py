@@ -341,6 +341,25 @@ def test_a_crash_after_the_tools_ran_reuses_the_stored_reply_so_new_tool_ids_can
     assert len(harness.cloud.tasks().list_all()) == 2
 
 
+def test_a_retried_batch_adds_each_turn_cost_to_the_spend_once(harness: Harness) -> None:
+    # Given a batch that crashes after its turn's tools ran (the reply is stored), and is retried
+    task = harness.task()
+    harness.script(
+        lambda _request: reply(tool_use("do_step", {"step": "s"}), usage_block=usage(input_tokens=200))
+    )
+    agent = harness.agent(turns_per_batch=2)
+    fail_checkpoint_write_once(agent, lambda key: key.startswith("s"))
+    with pytest.raises(EndpointConnectionError):
+        harness.run(task, agent=agent)
+    result = harness.run(task, agent=agent)
+    # Then the day's and the month's spend hold each of the 2 turns once, as the task's usage does
+    assert result.turns == 2
+    counters, cost = harness.cloud.counters(), harness.cloud.tasks().get(task.task_id).usage.cost_usd
+    assert cost == pytest.approx(2 * 0.0009)
+    assert counters.spend("2026-05-12") == pytest.approx(cost)
+    assert counters.spend("2026-05") == pytest.approx(cost)
+
+
 def test_checkpoint_bytes_per_turn_stay_flat_from_turn_1_to_30(harness: Harness) -> None:
     task = harness.task()
     harness.script(handoff_aware())
