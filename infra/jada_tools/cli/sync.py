@@ -80,7 +80,8 @@ def describe_run(run: dict[str, Any], stack: str) -> str:
         lines.append(f"  {run['reason']}")
     for row in run.get("quarantine") or []:
         lines.append(f"  quarantined row {row['row']}: {row['reason']}")
-    if outcome in HINTS:
+    sync_off = outcome == "not_configured" and "spreadsheetId" in str(run.get("reason") or "")
+    if outcome in HINTS and not sync_off:  # the sync-off reason says what to do itself
         lines.append("  " + HINTS[outcome].format(stack=stack))
     return "\n".join(lines)
 

@@ -111,7 +111,7 @@ class Poller:
             ):
                 result.already_started.append(execution)
                 return
-            # likely systemic (permissions, a wrong ARN): give back, then fail loudly (PollErrors alarm)
+            # likely systemic (permissions, a wrong ARN): give back, then fail loudly (no heartbeat)
             self._give_back(task, number, now)
             logger().exception("could not start %s; quota, slot and claim given back", execution)
             raise
