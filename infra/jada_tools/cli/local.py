@@ -1,8 +1,11 @@
-"""`jada local run` and `jada demo`: the app offline on a simulated clock (see jada_tools.local)."""
+"""`jada local run`, `jada local serve` and `jada demo`: the app offline on a simulated clock (see
+jada_tools.local)."""
 
 from __future__ import annotations
 
 import shutil
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +13,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from jada_tools.local.endpoint import DEFAULT_PORT
+
 app = typer.Typer(no_args_is_help=True)
 DEMO_REPORT = Path("reports/demo-report.json")
+#: `jada local serve --speed`: an hour of simulated time per real second at most
+MAX_SPEED = 3600
 
 
 @app.callback()
@@ -27,6 +34,69 @@ def run(
 ) -> None:
     """Run SCENARIO offline and write its report."""
     _run(scenario, report or Path("reports") / f"{scenario.stem}-report.json", quiet=quiet)
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", min=0, max=65535, help="Port on 127.0.0.1 for the AWS endpoint (0: any free)."
+        ),
+    ] = DEFAULT_PORT,
+    speed: Annotated[
+        float,
+        typer.Option(
+            "--speed", help="Simulated seconds per real second (60: the per-minute poll every second)."
+        ),
+    ] = 1.0,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="Preload a scenario: the clock starts at its start, its tasks and answers "
+            "arrive at their times; it runs on past its end.",
+        ),
+    ] = None,
+    log: Annotated[Path, typer.Option("--log", help="Where the handlers' logs go.")] = Path(
+        "reports/serve.log"
+    ),
+) -> None:
+    """Keep the local cloud running until Ctrl-C, with an AWS endpoint for the jada commands
+    (export the JADA_ENDPOINT line it prints in another terminal)."""
+    from jada_tools.local.endpoint import EndpointError
+    from jada_tools.local.engine import LocalCloudError
+    from jada_tools.local.scenario import ScenarioError, load_scenario
+    from jada_tools.local.serve import ServeOptions, stop_on_signals
+    from jada_tools.local.serve import serve as run_serve
+
+    err = Console(stderr=True)
+    if not 0 < speed <= MAX_SPEED:
+        err.print(f"[red]error: --speed must be more than 0 and at most {MAX_SPEED}, got {speed:g}[/]")
+        raise typer.Exit(2)
+    loaded = None
+    if scenario is not None:
+        try:
+            loaded = load_scenario(scenario)
+        except ScenarioError as exc:
+            err.print(f"[red]error: {scenario}: {exc}[/]", soft_wrap=True)
+            raise typer.Exit(2) from None
+    console = Console(file=sys.stdout, width=shutil.get_terminal_size((110, 24)).columns, soft_wrap=True)
+    stop = threading.Event()
+    options = ServeOptions(port=port, speed=speed, scenario=loaded, log_path=log)
+    try:
+        with stop_on_signals(stop, console):
+            summary = run_serve(options, console=console, stop=stop)
+    except EndpointError as exc:
+        err.print(f"[red]error: {exc}: pass another --port (0 picks a free one)[/]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except LocalCloudError as exc:
+        err.print(f"[red]error: the local cloud stopped: {exc}[/]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/]")
+        raise typer.Exit(130) from None
+    console.print(summary.line(), highlight=False)
 
 
 def demo(
