@@ -47,7 +47,8 @@ def _with_clock(app: WsgiApp, info: Callable[[], dict[str, Any]]) -> WsgiApp:
     return clock_app
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(port: int, host: str = HOST) -> socket.socket:
+    """A socket listening on host:port (0: any free port), to hand to `LocalEndpoint` later."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug: restart at once
     try:
@@ -67,9 +68,12 @@ class LocalEndpoint:
         info: Callable[[], dict[str, Any]],
         atomic: AtomicRequests | None = None,
         host: str = HOST,
+        sock: socket.socket | None = None,
     ) -> None:
+        """`sock`: a socket from `listen` (the port reserved early); else one is opened on start."""
         self.host = host
         self.port = port
+        self._sock = sock
         self.info = info
         self.atomic = atomic
         self._server: Any = None
@@ -94,7 +98,9 @@ class LocalEndpoint:
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         if self.atomic is not None:
             app = self.atomic.wsgi(app)
-        listening = _listen(self.host, self.port)  # werkzeug would print and exit on a taken port
+        # werkzeug would print and exit on a taken port: listen first, hand it the socket
+        listening = self._sock or listen(self.port, self.host)
+        self._sock = None
         try:
             self._server = make_server(
                 self.host,

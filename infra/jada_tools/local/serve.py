@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ from rich.markup import escape
 
 from jada_tools.local.atomic import AtomicRequests
 from jada_tools.local.cloud import LocalCloud, open_cloud
-from jada_tools.local.endpoint import DEFAULT_PORT, LocalEndpoint
+from jada_tools.local.endpoint import DEFAULT_PORT, LocalEndpoint, listen
 from jada_tools.local.engine import CONTROL, Observer
 from jada_tools.local.mailbox import Email, Mailbox
 from jada_tools.local.mirror import CloudWatchMirror, register_stack
@@ -174,24 +175,28 @@ def stop_on_signals(stop: threading.Event, console: Console) -> Iterator[None]:
 
 # --- serving ------------------------------------------------------------------------------------
 def serve(options: ServeOptions, *, console: Console, stop: threading.Event) -> Summary:
-    """Run the local cloud until `stop` is set; returns what happened."""
+    """Run the local cloud until `stop` is set; returns what happened. A taken port fails at once
+    (`EndpointError`), before the synthesis."""
+    sock = listen(options.port)
     ctx = scenario_context(options.scenario or idle_scenario(datetime.now(UTC)), base_context())
     template = synthesize_apart(ctx).template
     # the idle clock starts now, after the synthesis (seconds of real time)
     scenario = options.scenario or idle_scenario(datetime.now(UTC).replace(microsecond=0))
     options.log_path.parent.mkdir(parents=True, exist_ok=True)
     with (
+        contextlib.closing(sock),
         options.log_path.open("w", encoding="utf-8") as logs,
         open_cloud(scenario, template, logs=logs) as cloud,
         AtomicRequests() as atomic,
     ):
-        return _serve(cloud, options, atomic, console=console, stop=stop)
+        return _serve(cloud, options, atomic, sock, console=console, stop=stop)
 
 
 def _serve(
     cloud: LocalCloud,
     options: ServeOptions,
     atomic: AtomicRequests,
+    sock: socket.socket,
     *,
     console: Console,
     stop: threading.Event,
@@ -210,7 +215,7 @@ def _serve(
         now = max(sim.clock.now, pacer.now())
         return {"now": now.isoformat(), "speed": options.speed, "region": dep.region}
 
-    endpoint = LocalEndpoint(options.port, info=clock_info, atomic=atomic).start()
+    endpoint = LocalEndpoint(options.port, info=clock_info, atomic=atomic, sock=sock).start()
     real_start = time.monotonic()
     try:
         _banner(console, cloud, endpoint, options, started_at)
