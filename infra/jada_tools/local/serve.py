@@ -174,22 +174,29 @@ def stop_on_signals(stop: threading.Event, console: Console) -> Iterator[None]:
 
 
 # --- serving ------------------------------------------------------------------------------------
-def serve(options: ServeOptions, *, console: Console, stop: threading.Event) -> Summary:
+def serve(
+    options: ServeOptions,
+    *,
+    console: Console,
+    stop: threading.Event,
+    template: dict[str, Any] | None = None,
+) -> Summary:
     """Run the local cloud until `stop` is set; returns what happened. A taken port fails at once
-    (`EndpointError`), before the synthesis."""
-    sock = listen(options.port)
-    ctx = scenario_context(options.scenario or idle_scenario(datetime.now(UTC)), base_context())
-    template = synthesize_apart(ctx).template
-    # the idle clock starts now, after the synthesis (seconds of real time)
-    scenario = options.scenario or idle_scenario(datetime.now(UTC).replace(microsecond=0))
-    options.log_path.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        contextlib.closing(sock),
-        options.log_path.open("w", encoding="utf-8") as logs,
-        open_cloud(scenario, template, logs=logs) as cloud,
-        AtomicRequests() as atomic,
-    ):
-        return _serve(cloud, options, atomic, sock, console=console, stop=stop)
+    (`EndpointError`), before the synthesis. `template`: an already synthesized app (tests);
+    default: the app synthesized with cdk.json's context and the scenario's settings."""
+    with contextlib.closing(listen(options.port)) as sock:
+        if template is None:
+            ctx = scenario_context(options.scenario or idle_scenario(datetime.now(UTC)), base_context())
+            template = synthesize_apart(ctx).template
+        # the idle clock starts now, after the synthesis (seconds of real time)
+        scenario = options.scenario or idle_scenario(datetime.now(UTC).replace(microsecond=0))
+        options.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with (
+            options.log_path.open("w", encoding="utf-8") as logs,
+            open_cloud(scenario, template, logs=logs) as cloud,
+            AtomicRequests() as atomic,
+        ):
+            return _serve(cloud, options, atomic, sock, console=console, stop=stop)
 
 
 def _serve(

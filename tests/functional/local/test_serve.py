@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 
 JADA = str(Path(sys.executable).with_name("jada"))
-START = "2026-05-12T22:00:00Z"
+#: far from 00:00 UTC: "today" stays the same however slow this machine is
+START = "2026-05-12T08:00:00Z"
 SCENARIO = {
     "start": START,
-    "end": "2026-05-12T23:00:00Z",
+    "end": "2026-05-12T09:00:00Z",
     "settings": {"sessions_per_day": 5},
     "sheet_sync": {"spreadsheet_id": "port-sheet", "range": "Ports!A1:F",
                    "token": {"client_id": "id", "client_secret": "s", "refresh_token": "1//r"}},
@@ -149,3 +150,65 @@ def test_the_operator_workflow_against_serve_then_ctrl_c(serve: Any, tmp_path: P
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
     assert (tmp_path / "reports" / "serve.log").stat().st_size > 0
+
+
+def test_serve_in_process_tells_sessions_and_emails_and_leaves_nothing_behind(
+    app_template: dict[str, Any], tmp_path: Path
+) -> None:
+    import io
+    import urllib.request
+
+    from jada_tools.local.scenario import parse_scenario
+    from jada_tools.local.serve import ServeOptions, Summary, serve, stop_on_signals
+    from rich.console import Console
+
+    # Given serve running on a thread of this process with the scenario's blocked task, at 600x
+    out = io.StringIO()
+    console, stop = Console(file=out, width=400), threading.Event()
+    # app_template has no spreadsheet id: no sheet_sync
+    scenario = parse_scenario({k: v for k, v in SCENARIO.items() if k != "sheet_sync"})
+    options = ServeOptions(port=0, speed=600, scenario=scenario, log_path=tmp_path / "serve.log")
+    before = set(threading.enumerate())
+    result: dict[str, Summary] = {}
+
+    def run() -> None:
+        result["summary"] = serve(options, console=console, stop=stop, template=app_template)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 90
+        while "| The agent needs a human" not in out.getvalue():
+            assert runner.is_alive(), out.getvalue()
+            assert time.monotonic() < deadline, out.getvalue()
+            time.sleep(0.2)
+        # Then the live log told the session and the email with the first lines of its body
+        log = out.getvalue()
+        (export,) = [line for line in log.splitlines() if line.startswith("export JADA_ENDPOINT=")]
+        url = export.split("=", 1)[1]
+        assert "session started" in log
+        assert "'crew contracts' session 1: blocked after 1 turns, task blocked" in log
+        assert "email   to ops@example.com: jada: task blocked: crew contracts" in log
+        assert "| Title: crew contracts" in log
+        # and the endpoint answers with the simulated time (the scenario's day, not the wall clock)
+        with urllib.request.urlopen(url + "/jada-local/clock", timeout=10) as response:
+            assert START <= json.loads(response.read())["now"] < "2026-05-13"
+        # When SIGINT arrives (the handler sets the stop flag)
+        with stop_on_signals(stop, console):
+            os.kill(os.getpid(), signal.SIGINT)
+            assert stop.wait(timeout=5)
+    finally:
+        stop.set()
+        runner.join(timeout=60)
+    # Then serve returned its summary, its threads are gone and the port is free
+    assert not runner.is_alive()
+    summary = result["summary"]
+    assert (summary.tasks, summary.counts, summary.sessions) == (1, {"blocked": 1}, 1)
+    assert summary.emails >= 1  # the blocked task's, and the stale-sync alarm's once 90 minutes pass
+    assert summary.line().startswith("stopped at 2026-05-12T")
+    lingering = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    assert lingering == []
+    assert not any(t.name == "jada-endpoint" for t in threading.enumerate())
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", int(url.rsplit(":", 1)[1])))
