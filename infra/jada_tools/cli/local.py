@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from jada_tools.cli.common import FAILED, fail
+
 app = typer.Typer(no_args_is_help=True)
 DEMO_REPORT = Path("reports/demo-report.json")
 
@@ -40,27 +42,36 @@ def demo(
 
 
 def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
+    from jada.errors import ConfigurationError
+
     from jada_tools.local.cloud import run as run_local
     from jada_tools.local.engine import LocalCloudError
+    from jada_tools.local.model_choice import model_choice
     from jada_tools.local.report import write_report
-    from jada_tools.local.scenario import ScenarioError, load_scenario
+    from jada_tools.local.scenario import ScenarioError, load_scenario, scenario_warnings
+    from jada_tools.local.synth import base_context, scenario_context
     from jada_tools.local.timeline import print_summary, print_timeline
 
     console = Console(width=shutil.get_terminal_size((110, 24)).columns)
-    err = Console(stderr=True)
     try:
         scenario = load_scenario(path)
+        choice = model_choice(scenario_context(scenario, base_context()))
     except ScenarioError as exc:
-        err.print(f"[red]{path}: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(f"{path}: {exc}")
+    except ConfigurationError as exc:
+        fail(f"{path}: {exc}")
+    for warning in scenario_warnings(scenario):
+        typer.echo(f"warning: {warning}", err=True)
     window = f"{scenario.start:%Y-%m-%d %H:%M} to {scenario.end:%Y-%m-%d %H:%M} UTC"
-    console.print(f"[bold]jada local[/]: {path.name}, {window}")
+    console.print(f"[bold]jada local[/]: {path.name}, {window}", markup=True, highlight=False)
+    console.print(choice.line(), markup=False, highlight=False)
+    if choice.warning():
+        typer.echo(f"warning: {choice.warning()}", err=True)
     started = time.perf_counter()
     try:
         result = run_local(scenario)
     except LocalCloudError as exc:
-        err.print(f"[red]the local run stopped: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail(f"the local run stopped: {exc}", FAILED)
     if not quiet:
         print_timeline(console, result.timeline)
     print_summary(console, result.report)
