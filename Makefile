@@ -35,11 +35,14 @@ typecheck: $(STAMP)
 unit functional infra e2e: $(STAMP)
 	$(BIN)/pytest tests/$@ -q
 
+# alertEmail has no default: `make synth ALERT_EMAIL=you@yourdomain` (or set it in cdk.json's context)
+CDK_EMAIL = $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL))
+
 synth: $(STAMP) $(CDK)
-	$(CDK) synth --no-notices --quiet
+	$(CDK) synth --no-notices --quiet $(CDK_EMAIL)
 
 deploy: $(STAMP) $(CDK)
-	$(CDK) deploy --no-notices
+	$(CDK) deploy --no-notices $(CDK_EMAIL)
 
 bench: $(STAMP)
 	for f in tests/benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from jada_tools.cli.common import FAILED, fail
 from jada_tools.local.endpoint import DEFAULT_PORT
 
 app = typer.Typer(no_args_is_help=True)
@@ -64,23 +65,24 @@ def serve(
 ) -> None:
     """Keep the local cloud running until Ctrl-C, with an AWS endpoint for the jada commands
     (export the JADA_ENDPOINT line it prints in another terminal)."""
+    from jada.errors import ConfigurationError
+
     from jada_tools.local.endpoint import EndpointError
     from jada_tools.local.engine import LocalCloudError
-    from jada_tools.local.scenario import ScenarioError, load_scenario
+    from jada_tools.local.scenario import ScenarioError, load_scenario, scenario_warnings
     from jada_tools.local.serve import ServeOptions, stop_on_signals
     from jada_tools.local.serve import serve as run_serve
 
-    err = Console(stderr=True)
     if not 0 < speed <= MAX_SPEED:
-        err.print(f"[red]error: --speed must be more than 0 and at most {MAX_SPEED}, got {speed:g}[/]")
-        raise typer.Exit(2)
+        fail(f"--speed must be more than 0 and at most {MAX_SPEED}, got {speed:g}")
     loaded = None
     if scenario is not None:
         try:
             loaded = load_scenario(scenario)
         except ScenarioError as exc:
-            err.print(f"[red]error: {scenario}: {exc}[/]", soft_wrap=True)
-            raise typer.Exit(2) from None
+            fail(f"{scenario}: {exc}")
+        for warning in scenario_warnings(loaded):
+            typer.echo(f"warning: {warning}", err=True)
     console = Console(file=sys.stdout, width=shutil.get_terminal_size((110, 24)).columns, soft_wrap=True)
     stop = threading.Event()
     options = ServeOptions(port=port, speed=speed, scenario=loaded, log_path=log)
@@ -88,14 +90,13 @@ def serve(
         with stop_on_signals(stop, console):
             summary = run_serve(options, console=console, stop=stop)
     except EndpointError as exc:
-        err.print(f"[red]error: {exc}: pass another --port (0 picks a free one)[/]", soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(f"{exc}: pass another --port (0 picks a free one)")
+    except ConfigurationError as exc:
+        fail(f"{scenario or 'cdk.json'}: {exc}")
     except LocalCloudError as exc:
-        err.print(f"[red]error: the local cloud stopped: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail(f"the local cloud stopped: {exc}", FAILED)
     except KeyboardInterrupt:
-        err.print("[red]interrupted[/]")
-        raise typer.Exit(130) from None
+        fail("interrupted", 130)
     console.print(summary.line(), highlight=False)
 
 
@@ -110,27 +111,36 @@ def demo(
 
 
 def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
+    from jada.errors import ConfigurationError
+
     from jada_tools.local.cloud import run as run_local
     from jada_tools.local.engine import LocalCloudError
+    from jada_tools.local.model_choice import model_choice
     from jada_tools.local.report import write_report
-    from jada_tools.local.scenario import ScenarioError, load_scenario
+    from jada_tools.local.scenario import ScenarioError, load_scenario, scenario_warnings
+    from jada_tools.local.synth import base_context, scenario_context
     from jada_tools.local.timeline import print_summary, print_timeline
 
     console = Console(width=shutil.get_terminal_size((110, 24)).columns)
-    err = Console(stderr=True)
     try:
         scenario = load_scenario(path)
+        choice = model_choice(scenario_context(scenario, base_context()))
     except ScenarioError as exc:
-        err.print(f"[red]{path}: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(f"{path}: {exc}")
+    except ConfigurationError as exc:
+        fail(f"{path}: {exc}")
+    for warning in scenario_warnings(scenario):
+        typer.echo(f"warning: {warning}", err=True)
     window = f"{scenario.start:%Y-%m-%d %H:%M} to {scenario.end:%Y-%m-%d %H:%M} UTC"
-    console.print(f"[bold]jada local[/]: {path.name}, {window}")
+    console.print(f"[bold]jada local[/]: {path.name}, {window}", markup=True, highlight=False)
+    console.print(choice.line(), markup=False, highlight=False)
+    if choice.warning():
+        typer.echo(f"warning: {choice.warning()}", err=True)
     started = time.perf_counter()
     try:
         result = run_local(scenario)
     except LocalCloudError as exc:
-        err.print(f"[red]the local run stopped: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail(f"the local run stopped: {exc}", FAILED)
     if not quiet:
         print_timeline(console, result.timeline)
     print_summary(console, result.report)

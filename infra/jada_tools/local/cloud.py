@@ -18,6 +18,7 @@ from jada_tools.local.inputs import ScenarioInputs
 from jada_tools.local.lambda_tap import LambdaTap
 from jada_tools.local.mailbox import Mailbox
 from jada_tools.local.metrics import MetricStore
+from jada_tools.local.model_choice import uses_offline_model
 from jada_tools.local.moto_lambda import InProcessLambda
 from jada_tools.local.observers import (
     AlarmObserver,
@@ -39,7 +40,6 @@ from jada_tools.local.simclock import SimClock
 from jada_tools.local.synth import base_context, scenario_context, synthesize
 
 #: environment variables that point the handlers at real services instead of the offline stand-ins
-MODEL_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
 GOOGLE_VARS = ("GOOGLE_OAUTH_TOKEN_URI", "SHEETS_API_ENDPOINT")
 #: simulated duration of one turn (model call plus tools) of the offline model
 TURN_SECONDS = 20
@@ -123,7 +123,7 @@ def open_cloud(
     the simulator, not started. The handlers' logs (and any stray print) go to `logs`.
     `jada local run` drives it to the scenario's end; `jada local serve` in real time."""
     env = dict(os.environ if environ is None else environ)
-    offline_model = not any(env.get(k) for k in MODEL_VARS)
+    offline_model = uses_offline_model(env)
     offline_google = not any(env.get(k) for k in GOOGLE_VARS)
     with contextlib.ExitStack() as stack:
         overrides: dict[str, str | None] = {

@@ -19,7 +19,6 @@ stopped, sleepers released, the endpoint shut and the port freed.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import threading
@@ -41,6 +40,7 @@ from jada_tools.local.endpoint import DEFAULT_PORT, LocalEndpoint, listen
 from jada_tools.local.engine import CONTROL, Observer
 from jada_tools.local.mailbox import Email, Mailbox
 from jada_tools.local.mirror import CloudWatchMirror, register_stack
+from jada_tools.local.model_choice import ModelChoice, model_choice
 from jada_tools.local.observers import Entry, Timeline, task_store, tasks_table
 from jada_tools.local.pacing import Pacer, drive
 from jada_tools.local.scenario import Scenario, parse_scenario
@@ -185,8 +185,9 @@ def serve(
     (`EndpointError`), before the synthesis. `template`: an already synthesized app (tests);
     default: the app synthesized with cdk.json's context and the scenario's settings."""
     with contextlib.closing(listen(options.port)) as sock:
+        ctx = scenario_context(options.scenario or idle_scenario(datetime.now(UTC)), base_context())
+        choice = model_choice(ctx)
         if template is None:
-            ctx = scenario_context(options.scenario or idle_scenario(datetime.now(UTC)), base_context())
             template = synthesize_apart(ctx).template
         # the idle clock starts now, after the synthesis (seconds of real time)
         scenario = options.scenario or idle_scenario(datetime.now(UTC).replace(microsecond=0))
@@ -196,7 +197,7 @@ def serve(
             open_cloud(scenario, template, logs=logs) as cloud,
             AtomicRequests() as atomic,
         ):
-            return _serve(cloud, options, atomic, sock, console=console, stop=stop)
+            return _serve(cloud, options, atomic, sock, choice, console=console, stop=stop)
 
 
 def _serve(
@@ -204,6 +205,7 @@ def _serve(
     options: ServeOptions,
     atomic: AtomicRequests,
     sock: socket.socket,
+    choice: ModelChoice,
     *,
     console: Console,
     stop: threading.Event,
@@ -225,7 +227,7 @@ def _serve(
     endpoint = LocalEndpoint(options.port, info=clock_info, atomic=atomic, sock=sock).start()
     real_start = time.monotonic()
     try:
-        _banner(console, cloud, endpoint, options, started_at)
+        _banner(console, cloud, endpoint, options=options, start=started_at, choice=choice)
         sim.observe(LiveLog(console, cloud.timeline, cloud.mailbox))
         sim.start()
         pacer = Pacer(sim.clock.now, options.speed)  # real time starts now
@@ -262,22 +264,24 @@ def _prune_metrics(cloud: LocalCloud) -> None:
 
 
 def _banner(
-    console: Console, cloud: LocalCloud, endpoint: LocalEndpoint, options: ServeOptions, start: datetime
+    console: Console,
+    cloud: LocalCloud,
+    endpoint: LocalEndpoint,
+    *,
+    options: ServeOptions,
+    start: datetime,
+    choice: ModelChoice,
 ) -> None:
-    offline_model, offline_google = cloud.offline
-    if offline_model:
-        model = "offline scripted model (ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL would use a real one)"
-    else:
-        where = os.environ.get("ANTHROPIC_BASE_URL") or "the Anthropic API"
-        model = f"[bold yellow]{escape(where)} (from the environment): sessions cost real money[/]"
-    google = "offline Google stand-in" if offline_google else "Google endpoints from the environment"
+    google = "offline Google stand-in" if cloud.offline[1] else "Google endpoints from the environment"
     origin = f"scenario start {iso(start)}" if options.scenario is not None else f"now, {iso(start)}"
     console.print(
         f"[bold]jada local serve[/]: the local cloud at {endpoint.url}, clock from {origin}, "
-        f"{options.speed:g} simulated s per real s\n"
-        f"  model: {model}\n  google: {google}\n  handler logs: {options.log_path}\n"
-        "In another terminal, point the jada commands at it:"
+        f"{options.speed:g} simulated s per real s"
     )
+    console.print(f"  {choice.line()}\n  Google: {google}\n  Handler logs: {options.log_path}", markup=False)
+    if choice.warning():
+        console.print(f"[bold yellow]warning: {escape(choice.warning() or '')}[/]")
+    console.print("In another terminal, point the jada commands at it:")
     console.print(f"export JADA_ENDPOINT={endpoint.url}", highlight=False, soft_wrap=True)
     console.print('  then e.g.: jada tasks add "Publish the crew page"; jada tasks list; Ctrl-C here stops.')
     console.file.flush()
