@@ -60,9 +60,10 @@ class Poller:
     state_machine_arn: str
     settings: Settings
 
-    def run(self, now: datetime) -> PollResult:
+    def run(self, now: datetime, candidates: list[Task] | None = None) -> PollResult:
+        """Start sessions for `candidates` (the runnable tasks; read now when not given)."""
         result = PollResult()
-        candidates = self.tasks.runnable(now)
+        candidates = self.tasks.runnable(now) if candidates is None else candidates
         result.runnable = len(candidates)
         pause = pause_in_force(self.counters, self.settings, now) if candidates else None  # idle: one Query
         if pause is not None:
@@ -127,10 +128,11 @@ class Poller:
 def poll(
     now: datetime,
     *,
+    candidates: list[Task] | None = None,
     tasks: TaskStore,
     counters: CounterStore,
     sfn: Any,
     state_machine_arn: str,
     settings: Settings,
 ) -> PollResult:
-    return Poller(tasks, counters, sfn, state_machine_arn, settings).run(now)
+    return Poller(tasks, counters, sfn, state_machine_arn, settings).run(now, candidates)

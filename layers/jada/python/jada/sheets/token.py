@@ -1,8 +1,9 @@
 """The Google OAuth token: kept in Secrets Manager, turned into google-auth credentials, refreshed.
 
 The secret holds the authorized-user JSON (`creds.to_json()`) plus `obtained_at` (ISO time of the
-consent) and `app_status` ("testing" or "production"): an External OAuth app in Testing status
-issues refresh tokens that die after 7 days. `{}` or an empty value means "not configured".
+consent) and, when the operator said which, `app_status` ("testing" or "production"): an External
+OAuth app in Testing status issues refresh tokens that die after 7 days. Without `app_status` the
+deployment's `googleAppTesting` setting decides. `{}` or an empty value means "not configured".
 """
 
 from __future__ import annotations
@@ -106,13 +107,15 @@ class TokenRecord:
         )
 
 
-def secret_value(authorized_user_json: str, obtained_at: datetime, app_status: str) -> str:
-    """What `jada auth google` stores: the authorized-user JSON plus when and for which app status."""
+def secret_value(authorized_user_json: str, obtained_at: datetime, app_status: str = "") -> str:
+    """What `jada auth google` stores: the authorized-user JSON plus when, and for which app status
+    if the operator said (empty: none recorded, the deployment's setting applies)."""
     data = json.loads(authorized_user_json)
     data.pop("token", None)  # the short-lived access token is not worth keeping
     data.pop("expiry", None)
     data["obtained_at"] = iso(obtained_at)
-    data["app_status"] = app_status
+    if app_status:
+        data["app_status"] = app_status
     return json.dumps(data)
 
 
