@@ -8,12 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 from jada import aws
 from jada.clock import iso, utcnow
-from jada.errors import ConfigurationError
 
-from jada_tools.cli.stack import DEFAULT_STACK, outputs
+from jada_tools.cli.common import FAILED, STACK, fail, guard
+from jada_tools.cli.stack import outputs
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,7 +30,7 @@ TESTING_APP = typer.Option(
     False, "--testing-app", help="The OAuth app is in Testing status: its tokens die after 7 days."
 )
 PORT = typer.Option(0, "--port", help="Local port for Google's redirect (0: any free port).")
-STACK = typer.Option(DEFAULT_STACK, "--stack", help="The deployed stack's name.")
+CLIENT_TYPES = ("installed", "web")
 
 
 @app.command("google")
@@ -46,30 +45,24 @@ def google(
     from google_auth_oauthlib.flow import InstalledAppFlow
     from jada.sheets.token import PRODUCTION, SCOPES, TESTING, secret_value
 
-    try:
-        secret_arn = outputs(stack)["GoogleTokenSecretArn"]
-    except ConfigurationError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    check_client_secrets(client_secrets)
+    secret_arn = guard(lambda: outputs(stack)["GoogleTokenSecretArn"])
     flow = InstalledAppFlow.from_client_secrets_file(str(client_secrets), scopes=SCOPES)
     # prompt=consent: Google issues a new refresh token even if the account consented before
     credentials = flow.run_local_server(port=port, prompt="consent", open_browser=not no_browser)
     if not credentials.refresh_token:
-        typer.echo(
+        fail(
             "Google returned no refresh token; remove the app's access at "
             "https://myaccount.google.com/permissions and run this again.",
-            err=True,
+            FAILED,
         )
-        raise typer.Exit(1)
     obtained = utcnow()
     status = TESTING if testing_app else PRODUCTION
-    try:
-        aws.client("secretsmanager").put_secret_value(
+    guard(
+        lambda: aws.client("secretsmanager").put_secret_value(
             SecretId=secret_arn, SecretString=secret_value(credentials.to_json(), obtained, status)
         )
-    except (ClientError, BotoCoreError) as exc:
-        typer.echo(f"cannot store the token in {secret_arn}: {exc}", err=True)
-        raise typer.Exit(2) from None
+    )
     typer.echo(f"Stored a new Google token in {secret_arn}")
     typer.echo(f"  scopes:   {' '.join(credentials.scopes or SCOPES)}")
     typer.echo(f"  obtained: {iso(obtained)}")
@@ -79,3 +72,24 @@ def google(
             "the TokenExpiring alarm warns after 6 days"
         )
     typer.echo(f"Check it now: jada sync now --stack {stack}")
+
+
+def check_client_secrets(path: Path) -> None:
+    """Exit 2 with a clear message unless `path` holds an OAuth client JSON as Google's console
+    downloads it (`{"installed": {"client_id", "client_secret", "auth_uri", "token_uri", ...}}`)."""
+    import json
+
+    where = f"{path} is not an OAuth client JSON"
+    fix = "download it again: Google Cloud console > APIs & Services > Credentials > your Desktop app client"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        fail(f"{where} (it is not valid JSON: {exc}); {fix}")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
+    client = next((data[k] for k in CLIENT_TYPES if isinstance(data, dict) and k in data), None)
+    if not isinstance(client, dict):
+        fail(f'{where} (no "installed" or "web" section); {fix}')
+    missing = [k for k in ("client_id", "client_secret", "auth_uri", "token_uri") if not client.get(k)]
+    if missing:
+        fail(f"{where} (it lacks {', '.join(missing)}); {fix}")
