@@ -12,7 +12,11 @@ Errors: every message starts with `error:` on stderr. Bad input and missing conf
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -27,7 +31,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 from jada.errors import ConfigurationError, IllegalTransition, InvalidTaskInput, JadaError, TaskNotFound
-from jada.telemetry import STACK_NAME
+from jada.telemetry import SERVICE, STACK_NAME
 
 T = TypeVar("T")
 
@@ -145,3 +149,37 @@ def text_or_file(text: str | None, path: Path | None, *, flag: str, file_flag: s
 
 def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+class _CurrentStdout(io.TextIOBase):
+    """Writes to whatever sys.stdout is at the time (a logger keeps the stream it was made with)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        target = sys.stdout if sys.stdout is not self else sys.__stdout__
+        return target.write(text) if target is not None else len(text)
+
+
+@contextlib.contextmanager
+def quiet_runtime_logs() -> Iterator[None]:
+    """Run runtime code (e.g. session end) inside a command: its logger writes JSON lines to stdout
+    (CloudWatch Logs in Lambda), which would mix with the command's output. While the block runs,
+    its info lines are dropped and its warnings become `warning:` lines on stderr."""
+    from jada.telemetry import logger
+
+    with contextlib.redirect_stdout(_CurrentStdout()):
+        logger()  # made here if not yet: bound to the current stdout, never to a closed capture
+
+    def keep(record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            typer.echo(f"warning: {record.getMessage()}", err=True)
+        return False
+
+    runtime = logging.getLogger(SERVICE)
+    runtime.addFilter(keep)
+    try:
+        yield
+    finally:
+        runtime.removeFilter(keep)

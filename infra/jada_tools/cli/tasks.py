@@ -26,7 +26,7 @@ from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
 
 from jada_tools.cli import transcript as transcript_view
-from jada_tools.cli.common import AS_JSON, STACK, echo_json, fail, guard, text_or_file
+from jada_tools.cli.common import AS_JSON, STACK, echo_json, fail, guard, quiet_runtime_logs, text_or_file
 from jada_tools.cli.stack import StackOutputs, outputs
 
 app = typer.Typer(no_args_is_help=True)
@@ -333,17 +333,18 @@ def stop(
     tasks = TaskStore(guard(lambda: out["TasksTableName"]))
     counters = CounterStore(guard(lambda: out["CountersTableName"]))
     machine = guard(lambda: out["StateMachineArn"])
-    result = guard(
-        lambda: operator.stop(
-            task_id,
-            utcnow(),
-            tasks=tasks,
-            counters=counters,
-            sfn=aws.client("stepfunctions"),
-            state_machine_arn=machine,
-            cancel_after=cancel_after,
+    with quiet_runtime_logs():
+        result = guard(
+            lambda: operator.stop(
+                task_id,
+                utcnow(),
+                tasks=tasks,
+                counters=counters,
+                sfn=aws.client("stepfunctions"),
+                state_machine_arn=machine,
+                cancel_after=cancel_after,
+            )
         )
-    )
     status = result.task.status.value
     if as_json:
         echo_json(
