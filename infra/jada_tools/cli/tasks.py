@@ -136,8 +136,8 @@ def list_tasks(
 
     When more tasks remain, the last line (on stderr with --json) is the command for the next page:
     `jada tasks list --before ID`."""
-    store = _tasks(stack)
     wanted = guard(lambda: _parse_status(status))
+    store = _tasks(stack)
     page = guard(lambda: store.list_newest(limit, status=wanted, before=before))
     more = None
     if page.next_before:
