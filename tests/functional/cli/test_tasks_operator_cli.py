@@ -325,3 +325,11 @@ def test_show_lists_answers_and_a_stopping_session(cli: Any, cloud: Cloud, machi
     out = cli("tasks", "show", task.task_id).output
     assert f"#1 {task.task_id}-s1: stopping" in out
     assert "answer (2026-05-12T22:00:00Z): ok" in out
+
+
+def test_cancel_of_a_running_task_points_at_stop(cli: Any, cloud: Cloud, machine: str) -> None:
+    task = running(cloud, machine)
+    refused = cli("tasks", "cancel", task.task_id)
+    assert refused.exit_code == 2
+    assert f"is running; stop its session first (jada tasks stop {task.task_id} --cancel)" in refused.output
+    assert cloud.tasks().get(task.task_id).status is TaskStatus.RUNNING

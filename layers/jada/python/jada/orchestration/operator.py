@@ -51,8 +51,16 @@ def edit(
 
 
 def cancel(tasks: TaskStore, task_id: str, now: datetime) -> Task:
-    """pending, suspended or blocked -> cancelled (a running session must end first)."""
-    return tasks.transition(task_id, TaskStatus.CANCELLED, now=now)
+    """pending, suspended or blocked -> cancelled (a running session must be stopped first)."""
+    try:
+        return tasks.transition(task_id, TaskStatus.CANCELLED, now=now)
+    except IllegalTransition as exc:
+        if exc.details.get("current") != TaskStatus.RUNNING.value:
+            raise
+        raise IllegalTransition(
+            f"task {task_id} is running; stop its session first (jada tasks stop {task_id} --cancel)",
+            **exc.details,
+        ) from None
 
 
 def validate_answer(answer: str) -> str:
