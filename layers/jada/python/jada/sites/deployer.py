@@ -89,9 +89,8 @@ class SiteDeployer:
 
     def manifest_files(self, record: DeployRecord) -> dict[str, FileState]:
         """The files a site had after an earlier deploy (what a rollback publishes again)."""
-        return {
-            path: FileState(path, 0, etag, version or None) for path, (version, etag) in record.files.items()
-        }
+        files = record.files.items()
+        return {path: FileState(path, None, etag, version or None) for path, (version, etag) in files}
 
     # --- the diff -------------------------------------------------------------------------------
     def diff(self, site: str, desired: Mapping[str, FileState] | None = None) -> SiteDiff:
@@ -105,15 +104,15 @@ class SiteDeployer:
         changes = []
         for path, kind in classify(want, live, same):
             if kind == "removed":
-                changes.append(Change(path, "removed", live[path].size))
+                changes.append(Change(path, "removed", live[path].size or 0))
                 continue
             source = self._source(site, want[path])
             changes.append(
                 Change(
                     path,
                     kind,
-                    source.size,
-                    old_size=live[path].size if kind == "changed" else None,
+                    source.size or 0,
+                    old_size=live[path].size if kind == "changed" else None,  # (live sizes are known)
                     sha256=self._source_sha(site, source),
                     version_id=source.version_id,
                 )
@@ -122,7 +121,7 @@ class SiteDeployer:
 
     def _source(self, site: str, file: FileState) -> FileState:
         """The file with its size (a manifest entry knows only version and ETag)."""
-        if file.size or not file.version_id:
+        if file.size is not None:
             return file
         info = self.workspace.head(site_prefix(site) + file.path, version_id=file.version_id)
         return FileState(file.path, info.size if info else 0, file.etag, file.version_id)

@@ -2,9 +2,9 @@
 
 The diff compares the files a site should have (the workspace's `/sites/<site>/`, or an earlier
 deploy's versions for a rollback) with its live bucket, without downloading: equal ETags mean equal
-bytes; otherwise the caller's `same(path)` decides (it compares the SHA-256 both sides carry in
-metadata). The diff's digest is a content hash of what changes (path, kind, new SHA-256): an
-operator's approval is bound to it.
+bytes, different sizes different bytes; otherwise the caller's `same(path)` decides (it compares
+the SHA-256 both sides carry in metadata). The diff's digest is a content hash of what changes
+(path, kind, new SHA-256): an operator's approval is bound to it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ class FileState:
     """One file of a site, on one side of the diff (`path` relative to the site's root)."""
 
     path: str
-    size: int
+    #: None when not known (a rollback's manifest keeps versions and ETags only)
+    size: int | None
     etag: str
     version_id: str | None = None
     sha256: str | None = None
@@ -51,7 +52,8 @@ class Change:
 def classify(
     desired: Mapping[str, FileState], live: Mapping[str, FileState], same: Callable[[str], bool]
 ) -> list[tuple[str, Kind]]:
-    """(path, kind) of every difference, path order. `same` is asked only when ETags differ."""
+    """(path, kind) of every difference, path order. `same` is asked only when the ETags differ
+    and the sizes do not (different sizes: different bytes)."""
     found: list[tuple[str, Kind]] = []
     for path in sorted(set(desired) | set(live)):
         want, have = desired.get(path), live.get(path)
@@ -59,7 +61,9 @@ def classify(
             found.append((path, "added"))
         elif want is None:
             found.append((path, "removed"))
-        elif want.etag != have.etag and not same(path):
+        elif want.etag == have.etag:
+            continue
+        elif (want.size is not None and want.size != have.size) or not same(path):
             found.append((path, "changed"))
     return found
 
