@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jada_tools.cli import auth, local, sync, tasks
+from jada_tools.cli import auth, local, sites, sync, tasks
 from jada_tools.cli.common import describe
 
 app = typer.Typer(
@@ -17,6 +17,8 @@ app.add_typer(tasks.app, name="tasks", help="Queue, inspect, retry, cancel and u
 app.command("quota", help="Today's session quota and the next rollover.")(tasks.quota)
 app.add_typer(sync.app, name="sync", help="Run the port sheet sync now, or see its status.")
 app.add_typer(auth.app, name="auth", help="Re-authenticate the Google account the sheet sync uses.")
+app.add_typer(sites.app, name="sites", help="The sites the agent deploys: import, diff, history, rollback.")
+app.add_typer(sites.workspace_app, name="workspace", help="Work on a site's sources from this machine.")
 app.add_typer(local.app, name="local", help="Run the app offline on a simulated clock.")
 app.command("demo", help="Run the bundled demo scenario offline and print its timeline.")(local.demo)
 
