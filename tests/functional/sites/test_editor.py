@@ -9,8 +9,10 @@ import boto3
 import pytest
 from jada import aws
 from jada.workspace.text import MAX_FILE_BYTES
+from jada_tools.fakes.model_server import reply, scripted, text, tool_use
 
-from tests.functional.sites.conftest import FILES, SITE, Crash, Direct, World, crash_after
+from tests.functional.agent.conftest import Harness, tool_results
+from tests.functional.sites.conftest import FILES, SITE, Crash, Direct, World, agent_for, crash_after
 
 EDITOR = "str_replace_based_edit_tool"
 INDEX = f"/sites/{SITE}/index.html"
@@ -259,3 +261,62 @@ def test_a_write_retried_after_a_crash_is_applied_once(
         content = imported.read(INDEX)
         assert content.count(expected) == 1
         assert content.count("Jada") == (2 if command["command"] == "insert" else 1)
+
+
+# --- in a real turn -------------------------------------------------------------------------------
+def test_in_a_turn_the_model_gets_the_editor_by_type_and_its_results(
+    harness: Harness, imported: World
+) -> None:
+    task = harness.task()
+    harness.script(
+        scripted(
+            reply(tool_use(EDITOR, {"command": "view", "path": INDEX, "view_range": [2, 2]}, "toolu_v")),
+            reply(
+                tool_use(
+                    EDITOR,
+                    {
+                        "command": "str_replace",
+                        "path": INDEX,
+                        "old_str": "Sail Jada",
+                        "new_str": "Sail with Jada",
+                    },
+                    "toolu_r",
+                )
+            ),
+            reply(text("Title changed.")),
+        )
+    )
+    result = harness.run(task, agent=agent_for(harness, imported, turns_per_batch=5))
+    assert result.status == "completed"
+    first = harness.server.requests[0]
+    editor = next(t for t in first["tools"] if t.get("name") == EDITOR)
+    assert {k: v for k, v in editor.items() if k != "cache_control"} == {
+        "type": "text_editor_20250728", "name": EDITOR, "max_characters": 20000,
+    }  # fmt: skip
+    assert "str_replace_based_edit_tool: files of the workspace" in first["system"][0]["text"]
+    assert tool_results(harness.server.requests[1]) == [
+        {"type": "tool_result", "tool_use_id": "toolu_v", "content": "2: <h1>Sail Jada</h1>"}
+    ]
+    [edited] = tool_results(harness.server.requests[2])
+    assert "2: <h1>Sail with Jada</h1>" in edited["content"]
+    assert "<h1>Sail with Jada</h1>" in imported.read(INDEX)
+    # every turn's checkpoint holds only what it appended (a few hundred bytes with the editor)
+    assert all(written < 3000 for written in result.checkpoint_bytes)
+
+
+def test_a_batch_retried_after_a_crash_following_the_write_edits_once(
+    harness: Harness, imported: World
+) -> None:
+    task = harness.task()
+    edit_call = {"command": "str_replace", "path": INDEX, "old_str": "Sail Jada", "new_str": "Sail with Jada"}
+    harness.script(scripted(reply(tool_use(EDITOR, edit_call, "toolu_e")), reply(text("done"))))
+    agent = agent_for(harness, imported, turns_per_batch=5)
+    writes = crash_after(aws.client("s3"), "PutObject")
+    with pytest.raises(Crash):
+        harness.run(task, agent=agent)
+    result = harness.run(task, agent=agent)
+    assert result.status == "completed"
+    assert writes() == 1
+    [edited] = tool_results(harness.server.requests[1])
+    assert not edited.get("is_error"), edited
+    assert imported.read(INDEX).count("Sail with Jada") == 1
