@@ -62,6 +62,15 @@ def test_str_replace_edits_the_one_match_and_shows_the_lines_around_it(
     assert imported.read(INDEX) == "<html>\n<h1>Sail with Jada</h1>\n<p>Charters in the Med</p>\n</html>\n"
 
 
+def test_whitespace_in_old_and_new_text_is_kept_exactly(direct: Direct, imported: World) -> None:
+    imported.put(INDEX, "<ul>\n  <li>one</li>\n    <li>two</li>\n</ul>\n")
+    done = edit(
+        direct, command="str_replace", path=INDEX, old_str="\n    <li>two</li>", new_str="\n  <li>two</li>\n"
+    )
+    assert not done.is_error, done.content
+    assert imported.read(INDEX) == "<ul>\n  <li>one</li>\n  <li>two</li>\n\n</ul>\n"
+
+
 def test_create_then_insert_then_view(direct: Direct, imported: World) -> None:
     created = edit(direct, command="create", path=f"/sites/{SITE}/faq.html", file_text="<h1>FAQ</h1>\n")
     assert created.content == f"File created successfully at: /sites/{SITE}/faq.html"
