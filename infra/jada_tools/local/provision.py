@@ -75,6 +75,8 @@ class Deployment:
     topics: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
+    #: the template's Outputs with every reference resolved (what `describe_stacks` would list)
+    outputs: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
     def function_by_arn(self, arn: str) -> LocalFunction | None:
@@ -205,11 +207,7 @@ class Provisioner:
         for lid in self.of_type("AWS::DynamoDB::Table"):
             dep.tables[lid] = self._table(client("dynamodb"), lid)
         for lid in self.of_type("AWS::S3::Bucket"):
-            client("s3").create_bucket(Bucket=self.resolver.refs[lid])
-            if self.props(lid).get("VersioningConfiguration", {}).get("Status") == "Enabled":
-                client("s3").put_bucket_versioning(
-                    Bucket=self.resolver.refs[lid], VersioningConfiguration={"Status": "Enabled"}
-                )
+            self._bucket(client("s3"), lid)
         for lid in self.of_type("AWS::SQS::Queue"):
             client("sqs").create_queue(QueueName=self.resolver.attrs[(lid, "QueueName")])
         for lid in self.of_type("AWS::SNS::Topic"):
@@ -230,6 +228,8 @@ class Provisioner:
             alarm = Alarm(lid, self.resolver.refs[lid], self.props(lid))
             alarm.properties["AlarmName"] = alarm.name
             dep.alarms.append(alarm)
+        for name, output in self.template.get("Outputs", {}).items():
+            dep.outputs[name] = str(self.resolver.resolve(output.get("Value", "")))
         handled = {"AWS::IAM::Role", "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue",
                    "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::SecretsManager::Secret",
                    "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
@@ -253,6 +253,14 @@ class Provisioner:
             ]
         ddb.create_table(**kwargs)
         return str(name)
+
+    def _bucket(self, s3: Any, lid: str) -> None:
+        """A bucket, versioned when the template says so (the workspace)."""
+        s3.create_bucket(Bucket=self.resolver.refs[lid])
+        if self.props(lid).get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(
+                Bucket=self.resolver.refs[lid], VersioningConfiguration={"Status": "Enabled"}
+            )
 
     def _secret(self, sm: Any, lid: str) -> str:
         p = self.props(lid)
