@@ -112,6 +112,12 @@ class SiteTooLarge(JadaError):
     """A site's file list does not fit in one deploy record."""
 
 
+# --- operator -----------------------------------------------------------------------------
+class StoppedByOperator(JadaError):
+    """The error name `jada tasks stop` gives `StopExecution`: session end records the session as
+    `stopped` (not failed) and suspends the task."""
+
+
 # --- settings -------------------------------------------------------------------------------
 class ConfigurationError(JadaError):
     """A required setting or environment variable is missing or invalid."""
