@@ -13,7 +13,9 @@ from jada_infra.dashboard import Dashboard
 from jada_infra.layers import SharedLayers
 from jada_infra.orchestration import Orchestration
 from jada_infra.sheet_sync import SheetSync
+from jada_infra.sites import Sites
 from jada_infra.state import State
+from jada_infra.workspace import Workspace
 
 
 class JadaStack(Stack):
@@ -26,6 +28,10 @@ class JadaStack(Stack):
         self.orchestration = Orchestration(
             self, "Orchestration", config=config, state=self.state, alerting=self.alerting, layers=self.layers
         )
+        self.workspace = Workspace(self, "Workspace")
+        self.workspace.grant_agent(self.orchestration.turn_batch)
+        self.sites = Sites(self, "Sites", sites=config.settings.sites)
+        self.sites.grant_agent(self.orchestration.turn_batch)
         self.sheet_sync = SheetSync(
             self, "SheetSync", config=config, alerting=self.alerting, layers=self.layers
         )
@@ -45,6 +51,8 @@ class JadaStack(Stack):
             **self.orchestration.outputs(),
             **self.sheet_sync.outputs(),
             **self.dashboard.outputs(),
+            **self.workspace.outputs(),
+            **self.sites.outputs(),
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value, export_name=None)

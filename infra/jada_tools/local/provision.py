@@ -207,7 +207,7 @@ class Provisioner:
         for lid in self.of_type("AWS::DynamoDB::Table"):
             dep.tables[lid] = self._table(client("dynamodb"), lid)
         for lid in self.of_type("AWS::S3::Bucket"):
-            client("s3").create_bucket(Bucket=self.resolver.refs[lid])
+            self._bucket(client("s3"), lid)
         for lid in self.of_type("AWS::SQS::Queue"):
             client("sqs").create_queue(QueueName=self.resolver.attrs[(lid, "QueueName")])
         for lid in self.of_type("AWS::SNS::Topic"):
@@ -253,6 +253,14 @@ class Provisioner:
             ]
         ddb.create_table(**kwargs)
         return str(name)
+
+    def _bucket(self, s3: Any, lid: str) -> None:
+        """A bucket, versioned when the template says so (the workspace)."""
+        s3.create_bucket(Bucket=self.resolver.refs[lid])
+        if self.props(lid).get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(
+                Bucket=self.resolver.refs[lid], VersioningConfiguration={"Status": "Enabled"}
+            )
 
     def _secret(self, sm: Any, lid: str) -> str:
         p = self.props(lid)

@@ -32,6 +32,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails
 
 from jada.errors import ConfigurationError
+from jada.sites.config import validate_sites
 
 #: the functions (folders under functions/) a setting can be read by
 POLL, TURN_BATCH, SESSION_END, SHEET_SYNC = "poll", "turn_batch", "session_end", "sheet_sync"
@@ -57,6 +58,11 @@ def _rate(value: str) -> str:
 
 #: an EventBridge Scheduler rate without `rate(...)`: `1 minute`, `30 minutes`, `2 hours`
 Rate = Annotated[str, AfterValidator(_rate)]
+#: `{"<site>": {"bucket": ..., "distributionId": ..., "approval": "auto" | "operator"}}`
+Sites = Annotated[dict[str, dict[str, Any]], AfterValidator(validate_sites)]
+EXAMPLE_SITES = {
+    "sailjada.com": {"bucket": "sailjada-site", "distributionId": "E2QWRUHAPOMQZL", "approval": "operator"}
+}
 
 
 class Settings(BaseModel):
@@ -87,6 +93,9 @@ class Settings(BaseModel):
     sheet_key_column: str = setting("port", min_length=1, example="harbour", functions=(SHEET_SYNC,))
     #: used when the stored token does not say whether its OAuth app is in Testing status
     google_app_testing: bool = setting(True, example=False, functions=(SHEET_SYNC,))
+    # work tools
+    #: static sites (S3 bucket + CloudFront distribution) the agent edits and deploys
+    sites: Sites = setting({}, example=EXAMPLE_SITES, functions=(TURN_BATCH,))
     # deployment only
     poll_rate: Rate = setting("1 minute", example="2 minutes", functions=INFRA)
     sync_rate: Rate = setting("30 minutes", example="1 hour", functions=INFRA)
@@ -228,6 +237,10 @@ class Resources(EnvModel):
     #: Google's endpoints; empty: Google's own (the local cloud and tests point them at fakes)
     google_oauth_token_uri: str = ""
     sheets_api_endpoint: str = ""
+    #: the workspace bucket (the editor's files, each site's sources under sites/<site>/)
+    workspace_bucket: str = ""
+    #: the deploy records, plans and approval requests of deploy_site
+    deploys_table: str = ""
 
     def require(self, *names: str) -> None:
         missing = [n.upper() for n in names if not getattr(self, n)]

@@ -16,13 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from jada.agent.tools import block_task, complete_task, create_task, save_progress
+from jada.agent.tools import block_task, complete_task, create_task, deploy_site, editor, save_progress
 from jada.agent.tools.base import Services, Tool, ToolContext, ToolOutcome
 from jada.settings import Settings
 
 BUILT_INS: tuple[Tool, ...] = (complete_task.TOOL, create_task.TOOL, save_progress.TOOL, block_task.TOOL)
 #: work tools, in the order they appear in every request
-WORK_TOOLS: tuple[Callable[[Settings], Sequence[Tool]], ...] = ()
+WORK_TOOLS: tuple[Callable[[Settings], Sequence[Tool]], ...] = (editor.tools, deploy_site.tools)
 #: definitions of tools Anthropic runs (server tools, MCP toolsets), after the client tools
 HOSTED_TOOLS: tuple[Callable[[Settings], Sequence[dict[str, Any]]], ...] = ()
 
