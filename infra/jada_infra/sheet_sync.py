@@ -23,6 +23,8 @@ from jada_infra.state import table_from_spec
 STALE_AFTER = Duration.minutes(90)
 TOKEN_AGE_WARN_DAYS = 6  # an OAuth app in Testing status issues refresh tokens that die after 7 days
 SYNC_TABLE_ACTIONS = ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
+#: what `read_port_sheet` does on the sheet table: query rows and the newest sync runs
+READER_TABLE_ACTIONS = ("dynamodb:Query",)
 
 OCCURRENCE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 KEEP_STATE = cloudwatch.TreatMissingData.IGNORE  # every run emits 0 or 1: no run, no change
@@ -205,6 +207,11 @@ class SheetSync(Construct):
                 ),
             ),
         ]
+
+    def grant_reads(self, function: lambda_.Function) -> None:
+        """Let `function` read the mirror (read-only) and tell it the table's name."""
+        self.table.grant(function, *READER_TABLE_ACTIONS)
+        function.add_environment("SHEET_TABLE", self.table.table_name)
 
     def outputs(self) -> dict[str, str]:
         return {

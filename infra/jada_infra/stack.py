@@ -10,6 +10,7 @@ from constructs import Construct
 from jada_infra.alerting import Alerting
 from jada_infra.config import StackConfig
 from jada_infra.layers import SharedLayers
+from jada_infra.mcp_servers import McpServerSecrets
 from jada_infra.orchestration import Orchestration
 from jada_infra.sheet_sync import SheetSync
 from jada_infra.state import State
@@ -27,6 +28,12 @@ class JadaStack(Stack):
         )
         self.sheet_sync = SheetSync(
             self, "SheetSync", config=config, alerting=self.alerting, layers=self.layers
+        )
+        # work tools of the turn batch: read_port_sheet (when a sheet is configured), MCP tokens
+        if config.settings.spreadsheet_id:
+            self.sheet_sync.grant_reads(self.orchestration.turn_batch)
+        self.mcp_servers = McpServerSecrets(
+            self, "McpServers", settings=config.settings, reader=self.orchestration.turn_batch
         )
         outputs: dict[str, str] = {
             "TasksTableName": self.state.tasks.table_name,

@@ -98,10 +98,16 @@ def test_names_are_derived_from_the_field_name() -> None:
 
 
 def test_infra_only_settings_have_no_environment_variable() -> None:
-    rates = {s.name: s for s in SPECS if s.name in {"poll_rate", "sync_rate"}}
-    assert [s.env_var for s in rates.values()] == [None, None]
-    assert all(not s.functions for s in rates.values())
+    poll_rate = next(s for s in SPECS if s.name == "poll_rate")
+    assert (poll_rate.env_var, poll_rate.functions) == (None, ())
     assert "POLL_RATE" not in Settings.from_env({}).environment("poll")
+
+
+def test_the_sync_rate_reaches_only_the_turn_batch() -> None:
+    # read_port_sheet calls the mirror stale after two sync periods
+    env = Settings.from_env({}).environment
+    assert env("turn_batch")["SYNC_RATE"] == "30 minutes"
+    assert all("SYNC_RATE" not in env(f) for f in ("poll", "session_end", "sheet_sync"))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
