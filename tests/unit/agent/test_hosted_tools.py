@@ -14,7 +14,7 @@ from jada.agent import pricing, prompts
 from jada.agent.tools import BUILT_INS, mcp, registry_for, server_tools
 from jada.errors import ConfigurationError
 from jada.models import Usage
-from jada.redaction import REDACTED, protect
+from jada.redaction import REDACTED, install, protect
 from jada.settings import Settings
 from jada.tool_settings import McpServer
 from pydantic import TypeAdapter
@@ -210,3 +210,17 @@ def test_a_protected_secret_never_reaches_a_log_record(caplog: pytest.LogCapture
     assert secret not in caplog.text
     assert caplog.text.count(REDACTED) == 2
     assert "and short" in caplog.text
+
+
+def test_secret_values_of_known_keys_are_redacted_before_anyone_registers_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # botocore logs a GetSecretValue response body at DEBUG, before jada has seen the value
+    install()
+    caplog.set_level(logging.DEBUG)
+    body = b'{"ARN":"arn:aws:secretsmanager:...","Name":"jada/mcp/x","SecretString":"never-registered-51c0"}'
+    logging.getLogger("botocore.parsers").debug("Response body:\n%r", body)
+    logging.getLogger("anthropic._base_client").debug("%s", {"json_data": {"api_key": "sk-ant-unregistered"}})
+    assert "never-registered-51c0" not in caplog.text
+    assert "sk-ant-unregistered" not in caplog.text
+    assert '"Name":"jada/mcp/x"' in caplog.text  # everything else is kept

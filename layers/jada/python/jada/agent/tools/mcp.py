@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from jada import redaction
 from jada.agent.tools.base import HostedTool, Services
 from jada.errors import ConfigurationError
-from jada.redaction import protect
 from jada.settings import Resources, Settings
 from jada.tool_settings import McpServer, mcp_servers
 
@@ -47,6 +47,7 @@ class SecretTokens:
     def token(self, server: McpServer) -> str:
         from aws_lambda_powertools.utilities import parameters
 
+        redaction.install()  # before the read: botocore logs the response body at DEBUG
         try:
             value = parameters.get_secret(server.token_secret, max_age=SECRET_MAX_AGE_S)
         except parameters.GetParameterError:
@@ -65,7 +66,7 @@ class SecretTokens:
                 f"MCP server {server.name}: its token secret {server.token_secret!r} holds no token "
                 '(put the token, or {"token": "..."}, in it)'
             )
-        return protect(raw)
+        return redaction.protect(raw)
 
 
 def tokens_from(settings: Settings, resources: Resources) -> SecretTokens:
