@@ -173,3 +173,11 @@ def test_rates_accept_scheduler_rates(rate: str) -> None:
 def test_rates_refuse_anything_else(rate: str) -> None:
     with pytest.raises(ValueError, match="must look like '1 minute'"):
         Settings.model_validate({"sync_rate": rate})
+
+
+def test_settings_with_list_values_stay_hashable_and_equal_by_value() -> None:
+    a = Settings.from_env({"SERVER_TOOLS": '["web_search"]', "MCP_SERVERS": "[]"})
+    b = Settings(server_tools=["web_search"])
+    assert a == b
+    assert hash(a) == hash(b) != hash(Settings())
+    assert {a: 1}[b] == 1

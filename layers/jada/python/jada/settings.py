@@ -108,6 +108,9 @@ class Settings(BaseModel):
     #: the Powertools public layer release (an SSM parameter per release)
     powertools_version: str = setting("3.37.0", pattern=r"^\d+\.\d+\.\d+$", example="3.36.0", functions=INFRA)
 
+    def __hash__(self) -> int:  # list- and object-valued settings are not hashable themselves
+        return hash(self.model_dump_json())
+
     @model_validator(mode="after")
     def _handoff_before_limit(self) -> Self:
         if self.handoff_margin >= self.turns_per_session:
