@@ -75,6 +75,8 @@ class Deployment:
     topics: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
+    #: the template's Outputs with every reference resolved (what `describe_stacks` would list)
+    outputs: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
     def function_by_arn(self, arn: str) -> LocalFunction | None:
@@ -226,6 +228,8 @@ class Provisioner:
             alarm = Alarm(lid, self.resolver.refs[lid], self.props(lid))
             alarm.properties["AlarmName"] = alarm.name
             dep.alarms.append(alarm)
+        for name, output in self.template.get("Outputs", {}).items():
+            dep.outputs[name] = str(self.resolver.resolve(output.get("Value", "")))
         handled = {"AWS::IAM::Role", "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue",
                    "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::SecretsManager::Secret",
                    "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
