@@ -31,6 +31,8 @@ STALE_AFTER = Duration.minutes(90)
 #: flapping, and it returns to OK (one email) a period after the last failing run
 ERROR_PERIOD_MIN = Duration.hours(1)
 SYNC_TABLE_ACTIONS = ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
+#: what `read_port_sheet` does on the sheet table: query rows and the newest sync runs
+READER_TABLE_ACTIONS = ("dynamodb:Query",)
 
 OCCURRENCE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 SPARSE = cloudwatch.TreatMissingData.NOT_BREACHING  # no failing run in the period: no incident
@@ -240,6 +242,11 @@ class SheetSync(Construct):
             period=period,
             label="sync runs that succeeded or reported a token or configuration error",
         )
+
+    def grant_reads(self, function: lambda_.Function) -> None:
+        """Let `function` read the mirror (read-only) and tell it the table's name."""
+        self.table.grant(function, *READER_TABLE_ACTIONS)
+        function.add_environment("SHEET_TABLE", self.table.table_name)
 
     def outputs(self) -> dict[str, str]:
         return {

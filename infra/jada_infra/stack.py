@@ -11,6 +11,7 @@ from jada_infra.alerting import Alerting
 from jada_infra.config import StackConfig
 from jada_infra.dashboard import Dashboard
 from jada_infra.layers import SharedLayers
+from jada_infra.mcp_servers import McpServerSecrets
 from jada_infra.orchestration import Orchestration
 from jada_infra.sheet_sync import SheetSync
 from jada_infra.sites import Sites
@@ -41,6 +42,12 @@ class JadaStack(Stack):
             settings=config.settings,
             alerting=self.alerting,
             sync_enabled=self.sheet_sync.enabled,
+        )
+        # work tools of the turn batch: read_port_sheet (when a sheet is configured), MCP tokens
+        if config.settings.spreadsheet_id:
+            self.sheet_sync.grant_reads(self.orchestration.turn_batch)
+        self.mcp_servers = McpServerSecrets(
+            self, "McpServers", settings=config.settings, reader=self.orchestration.turn_batch
         )
         outputs: dict[str, str] = {
             "TasksTableName": self.state.tasks.table_name,

@@ -33,6 +33,7 @@ from pydantic_core import ErrorDetails
 
 from jada.errors import ConfigurationError
 from jada.sites.config import validate_sites
+from jada.tool_settings import McpServers, ServerTools
 
 #: the functions (folders under functions/) a setting can be read by
 POLL, TURN_BATCH, SESSION_END, SHEET_SYNC = "poll", "turn_batch", "session_end", "sheet_sync"
@@ -88,7 +89,8 @@ class Settings(BaseModel):
     #: the month's model spend (USD) at which new sessions pause until the next month; 0: no budget
     monthly_budget_usd: float = setting(0.0, ge=0, le=1_000_000, example=50.0, functions=(POLL, SESSION_END))
     # port sheet sync
-    spreadsheet_id: str = setting("", example="sheet-abc123", functions=(SHEET_SYNC,))
+    #: also read by the turn batch: a configured sheet enables the `read_port_sheet` tool
+    spreadsheet_id: str = setting("", example="sheet-abc123", functions=(SHEET_SYNC, TURN_BATCH))
     sheet_range: str = setting("Ports!A1:F", min_length=1, example="Ports!A1:H", functions=(SHEET_SYNC,))
     sheet_key_column: str = setting("port", min_length=1, example="harbour", functions=(SHEET_SYNC,))
     #: used when the stored token does not say whether its OAuth app is in Testing status
@@ -96,11 +98,29 @@ class Settings(BaseModel):
     # work tools
     #: static sites (S3 bucket + CloudFront distribution) the agent edits and deploys
     sites: Sites = setting({}, example=EXAMPLE_SITES, functions=(TURN_BATCH,))
+    #: hosted work tools (jada/tool_settings.py has their shapes) (jada/tool_settings.py has their shapes)
+    server_tools: ServerTools = setting(
+        [],
+        example=["web_search", {"name": "web_fetch", "allowedDomains": ["sailjada.com"], "maxUses": 3}],
+        functions=(TURN_BATCH,),
+    )
+    mcp_servers: McpServers = setting(
+        [],
+        example=[
+            {"name": "apps-script", "url": "https://mcp.example.com/mcp",
+             "tokenSecret": "jada/mcp/apps-script", "allowedTools": ["update_script"]}
+        ],
+        functions=(TURN_BATCH,),
+    )  # fmt: skip
     # deployment only
     poll_rate: Rate = setting("1 minute", example="2 minutes", functions=INFRA)
-    sync_rate: Rate = setting("30 minutes", example="1 hour", functions=INFRA)
+    #: also read by the turn batch: `read_port_sheet` calls a sheet older than 2 sync periods stale
+    sync_rate: Rate = setting("30 minutes", example="1 hour", functions=(TURN_BATCH,))
     #: the Powertools public layer release (an SSM parameter per release)
     powertools_version: str = setting("3.37.0", pattern=r"^\d+\.\d+\.\d+$", example="3.36.0", functions=INFRA)
+
+    def __hash__(self) -> int:  # list- and object-valued settings are not hashable themselves
+        return hash(self.model_dump_json())
 
     @model_validator(mode="after")
     def _handoff_before_limit(self) -> Self:

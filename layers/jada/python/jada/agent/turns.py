@@ -20,7 +20,7 @@ from jada.agent import conversation, prompts
 from jada.agent.model_call import can_start_call, create_message
 from jada.agent.outcome import Ending, ending_of
 from jada.agent.pricing import usage_of
-from jada.agent.tools import Registry, Services, ToolContext, ToolOutcome
+from jada.agent.tools import Registry, Services, ToolContext, ToolOutcome, mcp
 from jada.clock import iso, utcnow
 from jada.lifecycle import CONTINUE, STOPPED_REASON, SessionOutcome
 from jada.models import SessionEnding, SessionRecord, Task, TurnRecord, Usage
@@ -222,8 +222,10 @@ class _Batch:
         if stored is not None:
             self.log.info("reusing the stored model reply of an interrupted turn", extra={"turn": number})
             return ModelReply.model_validate(stored)
+        # the MCP connector's servers carry their tokens: added here, kept nowhere
+        sent = {**request, **mcp.request_options(self.settings, self.agent.services)}
         response = create_message(
-            self.agent.client, request, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
+            self.agent.client, sent, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
         )
         reply = ModelReply(
             content=[block.to_dict() for block in response.content],
