@@ -128,14 +128,16 @@ def import_site(
     as_json: bool = AS_JSON,
 ) -> None:
     """Copy the site's live bucket into the workspace under /sites/SITE/ (how a site starts)."""
-    result = _run(lambda: _import(_sites(stack), site, force))
+    result = _run(lambda: import_live(_sites(stack), site, force))
     if as_json:
         echo_json(result)
     else:
         typer.echo(f"imported {result['files']} files ({result['bytes']:,} bytes) into /sites/{site}/")
 
 
-def _import(sites: Sites, site: str, force: bool) -> dict[str, Any]:
+def import_live(sites: Sites, site: str, force: bool) -> dict[str, Any]:
+    """The live bucket's files into /sites/<site>/ of the workspace (the local cloud imports a
+    scenario's sites with it too)."""
     bucket = sites.site(site).bucket
     prefix = paths.site_prefix(site)
     existing = sorted(info.key for info in sites.workspace.listing(prefix))

@@ -38,6 +38,14 @@ from jada_tools.local.provision import Deployment
 from jada_tools.local.report import sessions_by_day, task_entry
 from jada_tools.local.scenario import Scenario
 from jada_tools.local.simclock import SimClock
+from jada_tools.local.sites import (
+    DeployObserver,
+    deployments,
+    invalidations,
+    live_sites,
+    provision_sites,
+    store_mcp_tokens,
+)
 from jada_tools.local.synth import base_context, scenario_context, synthesize
 
 #: environment variables that point the handlers at real services instead of the offline stand-ins
@@ -160,6 +168,8 @@ def open_cloud(
         cloud = stack.enter_context(emulate(template, clock=clock, sink=sink, region=REGION))
         deployment = cloud.deployment
         _fill_secrets(deployment, scenario, env)
+        store_mcp_tokens(scenario, deployment.region)
+        provision_sites(deployment, scenario)
         latency = _turn_latency(deployment) if offline_model else None
         stack.enter_context(LambdaTap(clock, metrics, latency))
         # a real model's turn batch can take minutes of real time
@@ -170,7 +180,7 @@ def open_cloud(
         mailbox = Mailbox(deployment.region)
         for observer in (
             InvocationLog(timeline), PollObserver(timeline), syncs, SessionObserver(timeline, deployment),
-            AlarmObserver(timeline), MailboxObserver(timeline, mailbox),
+            AlarmObserver(timeline), MailboxObserver(timeline, mailbox), DeployObserver(timeline, deployment),
         ):  # fmt: skip
             sim.observe(observer)
         ScenarioInputs(sim, timeline, google).add(scenario)
@@ -274,6 +284,9 @@ def _report(
         ],
         "metrics": {k: v for k, v in sorted(sim.metrics.to_summary().items()) if not k.startswith("AWS/")},
         "metric_hours": sim.metrics.hours(NAMESPACE),
+        "deployments": deployments(dep),
+        "sites": live_sites(dep),
+        "invalidations": invalidations(dep),
         "model": "offline scripted model" if offline_model else "Anthropic API (from the environment)",
         "google": "offline Google stand-in" if offline_google else "Google endpoints from the environment",
     }

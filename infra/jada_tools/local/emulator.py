@@ -18,7 +18,7 @@ from typing import Any
 
 from jada_tools.local.moto_lambda import InProcessLambda, Sink
 from jada_tools.local.provision import Deployment, provision
-from jada_tools.local.simclock import MotoSleepPatch, SimClock
+from jada_tools.local.simclock import MotoS3Ticks, MotoSleepPatch, SimClock
 
 REGION = "us-east-1"
 #: moto runs Lambda functions without Docker (in-process, once InProcessLambda is installed)
@@ -69,6 +69,7 @@ def emulate(
         if clock is not None:
             clock.start()
             stack.callback(clock.stop)
+            stack.enter_context(MotoS3Ticks())
         deployment = provision(template, region)
         runtime = InProcessLambda(sink=sink, extra_env=extra_env).register_deployment(deployment)
         stack.enter_context(runtime)

@@ -12,13 +12,16 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jada.clock import parse_time
-from jada.errors import InvalidTaskInput
+from jada.errors import InvalidTaskInput, WorkspacePathRefused
 from jada.models import MAX_TITLE_CHARS
 from jada.settings import Settings, declared
+from jada.sites.config import SITE_NAME
 from jada.stores.tasks import validate_new_task
+from jada.tool_settings import mcp_servers as validate_mcp_servers
+from jada.workspace import paths
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
@@ -138,6 +141,45 @@ class SheetSync(_Model):
         return {"spreadsheet_id": self.spreadsheet_id, "sheet_range": self.range}
 
 
+class ScenarioSite(_Model):
+    """A user's existing static site: its live files (path below the site -> text) and whether a
+    deploy waits for the operator's approval."""
+
+    files: dict[str, str] = Field(min_length=1)
+    approval: Literal["auto", "operator"] = "auto"
+
+    @field_validator("files")
+    @classmethod
+    def _paths(cls, value: dict[str, str]) -> dict[str, str]:
+        for path in value:
+            try:
+                paths.parse(f"/sites/example.com/{path}")
+            except WorkspacePathRefused as exc:
+                raise ValueError(f"file {path!r} is not a path inside a site: {exc}") from None
+            if path.endswith("/"):
+                raise ValueError(f"file {path!r} names a folder, not a file")
+        return value
+
+
+class ScenarioMcpServer(_Model):
+    """A remote MCP server: the token is stored in an emulated Secrets Manager secret, never in the
+    settings, the report or a log."""
+
+    name: str
+    url: str
+    token: str = ""
+    allowed_tools: list[str] = Field(default_factory=list)
+
+    def setting(self, secret_name: str | None) -> dict[str, Any]:
+        """The `mcpServers` entry of the stack's settings (the secret named, never the token)."""
+        entry: dict[str, Any] = {"name": self.name, "url": self.url}
+        if secret_name:
+            entry["tokenSecret"] = secret_name
+        if self.allowed_tools:
+            entry["allowedTools"] = list(self.allowed_tools)
+        return entry
+
+
 class Scenario(_Model):
     start: datetime
     end: datetime
@@ -148,8 +190,30 @@ class Scenario(_Model):
     answers: list[ScenarioAnswer] = Field(default_factory=list)
     sheet_sync: SheetSync | None = None
     alert_email: str = "ops@example.com"
+    #: existing static sites: a bucket and a CloudFront distribution each, imported into the workspace
+    sites: dict[str, ScenarioSite] = Field(default_factory=dict)
+    #: remote MCP servers, each with its token (put into an emulated secret)
+    mcp_servers: list[ScenarioMcpServer] = Field(default_factory=list)
 
     _times = field_validator("start", "end", mode="before")(_time)
+
+    @field_validator("sites")
+    @classmethod
+    def _site_names(cls, value: dict[str, ScenarioSite]) -> dict[str, ScenarioSite]:
+        for site in value:
+            if not SITE_NAME.match(site):
+                raise ValueError(f"site name {site!r} must be a lower-case host name such as sailjada.com")
+        return value
+
+    @field_validator("mcp_servers")
+    @classmethod
+    def _mcp_servers(cls, value: list[ScenarioMcpServer]) -> list[ScenarioMcpServer]:
+        try:  # what the mcpServers setting refuses, the scenario refuses
+            validate_mcp_servers([server.setting("jada-local/mcp/check") for server in value])
+        except ValidationError as exc:
+            problems = (f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+            raise ValueError("; ".join(problems)) from None
+        return value
 
     @field_validator("alert_email")
     @classmethod
@@ -165,6 +229,10 @@ class Scenario(_Model):
         for i, task in enumerate(self.tasks):
             if not self.start <= task.at <= self.end:
                 raise ValueError(f"tasks.{i}.at must lie between start and end")
+        given = self.settings.given()
+        for key in ("sites", "mcp_servers"):
+            if getattr(self, key) and key in given:
+                raise ValueError(f"give {key} once: at the top level or in settings.{key}, not both")
         titles = Counter(t.title for t in self.tasks)
         for i, answer in enumerate(self.answers):
             if answer.title not in titles:

@@ -153,3 +153,35 @@ class MotoSleepPatch:
         for owner, name, value in reversed(self._saved):
             setattr(owner, name, value)
         self._saved = []
+
+
+class MotoS3Ticks:
+    """S3 timestamps that never repeat on a frozen clock: moto orders an object's versions by
+    LastModified alone, so two writes of one key in the same simulated instant (an import and
+    an edit, two edits in one batch) would list the older one as the current version. Each
+    timestamp moto's S3 takes is at least 1 ms after the previous one."""
+
+    def __init__(self) -> None:
+        self._last: datetime | None = None
+        self._saved: Any = None
+        self._lock = threading.Lock()
+
+    def _utcnow(self) -> datetime:
+        with self._lock:
+            now = self._saved()
+            if self._last is not None and now <= self._last:
+                now = self._last + timedelta(milliseconds=1)
+            self._last = now
+            return now  # type: ignore[no-any-return]
+
+    def __enter__(self) -> MotoS3Ticks:
+        from moto.s3 import models
+
+        self._saved = models.utcnow
+        models.utcnow = self._utcnow  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from moto.s3 import models
+
+        models.utcnow = self._saved

@@ -13,6 +13,7 @@ from jada.settings import declared
 from jada.telemetry import STACK_NAME
 
 from jada_tools.local.scenario import Scenario
+from jada_tools.local.sites import settings_of
 
 #: fast and offline: no Docker/pip bundling; assets point at their source folders
 LOCAL_CONTEXT = {
@@ -53,6 +54,7 @@ def scenario_context(scenario: Scenario, base: dict[str, Any]) -> dict[str, Any]
     given = scenario.settings.given()
     if scenario.sheet_sync is not None:
         given.update(scenario.sheet_sync.settings())
+    given.update(settings_of(scenario))  # the scenario's sites and MCP servers
     for spec in declared():
         if spec.name in given:
             ctx[spec.context_key] = given[spec.name]

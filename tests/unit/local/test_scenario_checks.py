@@ -98,12 +98,12 @@ class Site(_Model):
 class ExtendedScenario(Scenario):
     """A section another feature might add: known because it is a field, walked because it is a model."""
 
-    sites: list[Site] = []
+    ports: list[Site] = []
 
 
 def test_a_new_field_is_known_and_its_section_checked_without_touching_the_check() -> None:
-    scenario = ExtendedScenario.model_validate({**BASE, "sites": [{"url": "u"}, {"url": "v", "urll": "w"}]})
-    assert list(unknown_keys(scenario)) == [("sites.1.urll", "sites.1.url")]
+    scenario = ExtendedScenario.model_validate({**BASE, "ports": [{"url": "u"}, {"url": "v", "urll": "w"}]})
+    assert list(unknown_keys(scenario)) == [("ports.1.urll", "ports.1.url")]
 
 
 def test_every_section_keeps_unknown_keys_so_they_can_be_named() -> None:
