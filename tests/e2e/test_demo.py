@@ -23,7 +23,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
 def test_the_quota_runs_out_and_rolls_over(demo: tuple[str, dict]) -> None:
     _, report = demo
     assert len([t for t in report["tasks"] if t["parent_id"] is None]) >= 8
-    assert report["sessions_by_day"] == {"2026-05-12": 5, "2026-05-13": 5}
+    assert report["sessions_by_day"] == {"2026-05-12": 8, "2026-05-13": 6}
 
 
 def test_turn_limit_resume_downstream_and_blocked_tasks(demo: tuple[str, dict]) -> None:
@@ -47,3 +47,27 @@ def test_healthy_syncs_then_a_revoked_token_and_its_alarm_email(demo: tuple[str,
     assert any("blocked" in s for s in subjects)
     assert "Timeline" in output
     assert "Model: offline scripted model (no network, no API key)" in output
+
+
+def test_a_site_is_edited_and_deployed_and_another_waits_for_approval(demo: tuple[str, dict]) -> None:
+    output, report = demo
+    tasks = {t["title"]: t for t in report["tasks"]}
+    hero, charter = tasks["hero title"], tasks["charter headline"]
+    assert [s["outcome"] for s in hero["sessions"]] == ["completed"]
+    assert [s["outcome"] for s in charter["sessions"]] == ["blocked", "completed"]
+    by_site = {d["site"]: d for d in report["deployments"]}
+    assert len(report["deployments"]) == 2
+    assert by_site["sailjada.com"]["task_id"] == hero["id"]
+    assert by_site["charter.sailjada.com"]["task_id"] == charter["id"]
+    answered = charter["answers"][-1]
+    assert answered["answer"] == "approve"
+    # the approval deploy published only after the answer, in the resumed session
+    assert by_site["charter.sailjada.com"]["at"] >= answered["at"]
+    for deploy in by_site.values():
+        assert deploy["uploaded"] == ["index.html"]
+        assert sorted(deploy["invalidation_paths"]) == ["/", "/index.html"]
+    assert set(report["sites"]) == {"sailjada.com", "charter.sailjada.com"}
+    assert set(report["sites"]["sailjada.com"]) == {"index.html", "styles.css", "crew.html"}
+    assert any("task blocked: charter headline" in e["subject"] for e in report["emails"])
+    assert "sailjada.com deployed by task" in output
+    assert "Site deployments: 2" in output

@@ -19,6 +19,7 @@ STYLE = {
     "answer": "bold cyan",
     "error": "red",
     "google": "yellow",
+    "deploy": "bold green",
 }
 
 
@@ -58,6 +59,25 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
         f"[bold]Sheet syncs:[/] {', '.join(f'{k} x{v}' for k, v in outcomes.items()) or 'none (sync off)'}; "
         f"rows in the mirror: {report['sheet_rows']}"
     )
+    _print_deployments(console, report)
     console.print(f"[bold]Emails to the operator:[/] {len(report['emails'])}")
     for email in report["emails"]:
         console.print(f"  [red]{email['at']}[/] to {email['to']}: [bold]{email['subject']}[/]")
+
+
+def _print_deployments(console: Console, report: dict[str, Any]) -> None:
+    deploys = report.get("deployments") or []
+    if not deploys and not report.get("sites"):
+        return
+    titles = {t["id"]: t["title"] for t in report["tasks"]}
+    console.print(f"[bold]Site deployments:[/] {len(deploys)}")
+    for d in deploys:
+        invalidation = ", ".join(d["invalidation_paths"])
+        console.print(
+            f"  [green]{d['at']}[/] {d['site']} by '{titles.get(d['task_id'] or '', 'operator')}': "
+            f"uploaded {', '.join(d['uploaded']) or 'nothing'} ({d.get('bytes_uploaded', 0):,} bytes)"
+            + (f", deleted {', '.join(d['deleted'])}" if d["deleted"] else "")
+            + f"; invalidation {d.get('invalidation_id')} of {invalidation}",
+            markup=True,
+            highlight=False,
+        )
