@@ -73,12 +73,13 @@ def describe_run(run: dict[str, Any], stack: str) -> str:
             f"{run.get('tombstoned', 0)} tombstoned, "
             f"{run.get('unchanged', 0)} unchanged, {run.get('quarantined', 0)} quarantined"
         )
+    why = run.get("reason") or run.get("error_description") or ""
     if run.get("error_code"):
-        lines.append(f"  error: {run['error_code']}: {run.get('error_description') or ''}".rstrip())
-    if run.get("suspicious"):
-        lines.append(f"  suspicious read, nothing tombstoned: {run.get('reason')}")
-    elif run.get("reason") and outcome != "ok":
-        lines.append(f"  {run['reason']}")
+        lines.append(f"  error: {run['error_code']}: {why}".rstrip().rstrip(":"))
+    elif run.get("suspicious"):
+        lines.append(f"  suspicious read, nothing tombstoned: {why}")
+    elif why and outcome != "ok":
+        lines.append(f"  {why}")
     for row in run.get("quarantine") or []:
         lines.append(f"  quarantined row {row['row']}: {row['reason']}")
     if outcome in HINTS:

@@ -77,6 +77,8 @@ class SheetSync(_Model):
     revoke_at: datetime | None = None
     #: offline Google stand-in only: the token endpoint refuses connections from this time on
     stop_at: datetime | None = None
+    #: offline Google stand-in only: the sheet's values, header row first (None: the sample port sheet)
+    rows: list[list[str]] | None = Field(default=None, min_length=1)
 
     _times = field_validator("revoke_at", "stop_at", mode="before")(lambda v: None if v is None else _time(v))
 

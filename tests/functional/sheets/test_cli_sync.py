@@ -168,3 +168,18 @@ def test_sync_status_names_a_malformed_token(deployed: InProcessLambda, world: S
         "Token: not configured (the Google token secret lacks refresh_token, client_secret)" in result.output
     )
     assert "Last runs: none recorded" in result.output
+
+
+def test_sync_status_gives_the_reason_of_a_failed_run(deployed: InProcessLambda, world: SheetWorld) -> None:
+    # Given a sheet whose header row lacks the key column
+    world.google.rows = [["Harbour", "Status"], ["Lisbon", "ok"]]
+    assert invoke("sync", "now").exit_code == 1
+    # Then the status names the problem once, after the error code
+    result = invoke("sync", "status")
+    lines = [line for line in result.output.splitlines() if "no key column" in line]
+    assert lines == [
+        "  error: configuration: the header row has no key column 'port', case and surrounding "
+        "spaces ignored (found: Harbour, Status)"
+    ]
+    [run] = json.loads(invoke("sync", "status", "--json").output)["runs"]
+    assert (run["outcome"], run["reason"]) == ("config_error", lines[0].split(": ", 2)[2])
