@@ -6,16 +6,20 @@ BIN := $(VENV)/bin
 TOOLS := $(VENV)/.installed-tools
 STAMP := $(VENV)/.installed-dev
 CDK := infra/node_modules/.bin/cdk
+# checkov brings its own pins: it lives in its own venv so they never fight the project's
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test lint typecheck unit functional infra e2e synth deploy bench clean venv cdk-cli
+.PHONY: demo test lint typecheck unit functional infra e2e scan synth deploy bench clean venv cdk-cli
 
 demo: $(TOOLS)
 	$(BIN)/jada demo --report reports/demo-report.json
 
-test: $(STAMP) $(CDK) lint typecheck
+test: $(STAMP) $(CDK) $(CHECKOV_STAMP) lint typecheck
 	$(BIN)/pytest --cov --cov-report=term -q -p no:cacheprovider
 
 lint: $(STAMP)
@@ -25,8 +29,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit functional infra e2e: $(STAMP)
+unit functional e2e: $(STAMP)
 	$(BIN)/pytest tests/$@ -q
+
+infra: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/pytest tests/infra -q
+
+# cfn-lint and checkov on the synthesized template, with their counts
+scan: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/pytest tests/infra/test_scanners.py -q
 
 synth: $(STAMP) $(CDK)
 	$(CDK) synth --no-notices --quiet
@@ -56,5 +67,11 @@ $(CDK): infra/package.json
 
 cdk-cli: $(CDK)
 
+$(CHECKOV_STAMP): infra/checkov-requirements.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r infra/checkov-requirements.txt
+	touch $(CHECKOV_STAMP)
+
 clean:
-	rm -rf $(VENV) infra/node_modules cdk.out reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) infra/node_modules cdk.out reports .pytest_cache .mypy_cache .ruff_cache

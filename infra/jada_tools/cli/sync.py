@@ -48,7 +48,12 @@ def now(stack: str = STACK, as_json: bool = AS_JSON) -> None:
             InvocationType="RequestResponse",
             Payload=json.dumps({"source": "jada sync now"}).encode(),
         )
-    except (ConfigurationError, ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "TooManyRequestsException":
+            # the function runs one sync at a time (reserved concurrency 1)
+            raise _fail("cannot run the sync: a sync is already running; try again in a minute", 1) from None
+        raise _fail(f"cannot run the sync: {exc}") from None
+    except (ConfigurationError, BotoCoreError) as exc:
         raise _fail(f"cannot run the sync: {exc}") from None
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
