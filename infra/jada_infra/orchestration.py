@@ -84,6 +84,7 @@ class Orchestration(Construct):
         )  # fmt: skip
         state.grant_task_access(self.session_end)
         state.counters.grant_read_write_data(self.session_end)
+        state.grant_history_settlement(self.session_end)
         alerting.topic.grant_publish(self.session_end)
         skip_checkov(
             self.session_end,
@@ -323,6 +324,9 @@ class Orchestration(Construct):
             "tasks table's own indexes (by_status, runnable), no other table.",
             f"AwsSolutions-IAM5[Resource::{arn(state.checkpoint_bucket)}/*]": "The turn batch reads and "
             "writes oversized checkpoints as objects of this stack's checkpoint bucket only.",
+            f"AwsSolutions-IAM5[Resource::{arn(state.checkpoint_bucket)}/checkpoints/*]": "The session end "
+            "deletes a finished task's checkpoint objects (delete markers: the data expires later) in "
+            "this stack's checkpoint bucket only.",
         }
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"):
             findings[f"AwsSolutions-IAM5[Action::{action}]"] = (

@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from jada.stores import schema
+from jada.stores.checkpoints import OBJECTS_PREFIX
 
 from jada_infra.checkov import NO_CMK, skip_checkov
 
@@ -87,6 +88,23 @@ class State(Construct):
     def grant_checkpoints(self, grantee: iam.IGrantable) -> None:
         self.checkpoints.grant_read_write_data(grantee)
         self.checkpoint_bucket.grant_read_write(grantee)
+
+    def grant_history_settlement(self, grantee: iam.IGrantable) -> None:
+        """What `CheckpointStore.release` / `keep(restore_objects=False)` do at a session's end: list
+        and re-stamp (or drop) a task's turns, list and delete its objects. Nothing is read back."""
+        self.checkpoints.grant(grantee, "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+        # a delete on the versioned bucket only hides an object (a delete marker): no version is erased
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:DeleteObject"],
+            resource_arns=[self.checkpoint_bucket.arn_for_objects(f"{OBJECTS_PREFIX}*")],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:ListBucket"],
+            resource_arns=[self.checkpoint_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{OBJECTS_PREFIX}*"]}},
+        )
 
     def environment(self) -> dict[str, str]:
         return {

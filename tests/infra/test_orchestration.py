@@ -135,7 +135,13 @@ def test_each_function_has_least_privilege(tpl: dict[str, Any]) -> None:
     assert counters in json.dumps(policy_statements(tpl, "poll"))
     assert counters not in json.dumps(policy_statements(tpl, "turn_batch"))
     assert checkpoints not in json.dumps(policy_statements(tpl, "poll"))
-    assert checkpoints not in json.dumps(policy_statements(tpl, "session_end"))
+    # session end settles a task's history: re-stamps or drops its turns, hides its objects
+    reaching = [st for st in policy_statements(tpl, "session_end") if checkpoints in json.dumps(st)]
+    assert [sorted(st["Action"]) for st in reaching] == [
+        ["dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+    ]
+    s3_actions = {a for a in actions(tpl, "session_end") if a.startswith("s3:")}
+    assert s3_actions == {"s3:DeleteObject", "s3:ListBucket"}  # never reads, never erases a version
 
 
 def test_anthropic_secret_has_no_key_in_the_template(tpl: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from jada.lifecycle import TaskStatus
 from jada.models import Task
 from jada.orchestration import operator
 from jada.settings import Settings
+from jada.stores.checkpoints import CheckpointStore
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
 
@@ -50,6 +51,14 @@ def _run(action: Any) -> Any:
 
 def _tasks(stack: str) -> TaskStore:
     return TaskStore(_run(lambda: outputs(stack)["TasksTableName"]))
+
+
+def _checkpoints(stack: str) -> CheckpointStore:
+    """The task history store, with the retention the deployed functions use."""
+    out = _run(lambda: outputs(stack))
+    table, bucket = _run(lambda: (out["CheckpointsTableName"], out["CheckpointBucketName"]))
+    retention = _run(lambda: _deployed_settings(out)).retention_days
+    return CheckpointStore(table, bucket, retention_days=retention)
 
 
 def _echo_json(data: Any) -> None:
@@ -196,16 +205,16 @@ def _describe(task: Task, links: dict[str, str]) -> str:
 @app.command("retry")
 def retry(task_id: str, stack: str = STACK) -> None:
     """A failed task back to pending (fresh sessions)."""
-    store = _tasks(stack)
-    task = _run(lambda: operator.retry(store, task_id, utcnow()))
+    store, history = _tasks(stack), _checkpoints(stack)
+    task = _run(lambda: operator.retry(store, task_id, utcnow(), checkpoints=history))
     typer.echo(f"{task.task_id} is pending again")
 
 
 @app.command("cancel")
 def cancel(task_id: str, stack: str = STACK) -> None:
     """Cancel a pending, suspended or blocked task (a running session must end first)."""
-    store = _tasks(stack)
-    task = _run(lambda: operator.cancel(store, task_id, utcnow()))
+    store, history = _tasks(stack), _checkpoints(stack)
+    task = _run(lambda: operator.cancel(store, task_id, utcnow(), checkpoints=history))
     typer.echo(f"{task.task_id} is cancelled")
 
 

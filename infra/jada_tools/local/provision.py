@@ -206,6 +206,11 @@ class Provisioner:
             dep.tables[lid] = self._table(client("dynamodb"), lid)
         for lid in self.of_type("AWS::S3::Bucket"):
             client("s3").create_bucket(Bucket=self.resolver.refs[lid])
+            versioning = self.props(lid).get("VersioningConfiguration")
+            if versioning:
+                client("s3").put_bucket_versioning(
+                    Bucket=self.resolver.refs[lid], VersioningConfiguration=versioning
+                )
         for lid in self.of_type("AWS::SQS::Queue"):
             client("sqs").create_queue(QueueName=self.resolver.attrs[(lid, "QueueName")])
         for lid in self.of_type("AWS::SNS::Topic"):

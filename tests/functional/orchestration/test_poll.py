@@ -200,8 +200,9 @@ def end(cloud: Cloud, execution: str, now: datetime, s: Settings) -> None:
         task_id=task_id, session=int(number), execution=execution, turns=3, status="completed"
     )
     end_session(
-        event, now, tasks=cloud.tasks(), counters=cloud.counters(), sns=None, topic_arn="", settings=s
-    )
+        event, now, tasks=cloud.tasks(), counters=cloud.counters(), sns=None, topic_arn="", settings=s,
+        checkpoints=cloud.checkpoints(),
+    )  # fmt: skip
 
 
 def test_concurrency_cap_limits_running_sessions(cloud: Cloud, state_machine: str) -> None:

@@ -9,6 +9,7 @@ from jada.clock import iso
 from jada.errors import IllegalTransition, InvalidTaskInput
 from jada.lifecycle import TaskStatus
 from jada.models import Answer, Task
+from jada.stores.checkpoints import CheckpointStore
 from jada.stores.tasks import TaskStore
 
 MAX_ANSWER_CHARS = 20_000
@@ -18,16 +19,36 @@ def add(tasks: TaskStore, prompt: str, now: datetime, *, title: str = "", priori
     return tasks.create(prompt=prompt, now=now, title=title, priority=priority)
 
 
-def retry(tasks: TaskStore, task_id: str, now: datetime) -> Task:
-    """failed -> pending. Sessions from here get a fresh budget (see session_end.sessions_in_budget)."""
+def retry(tasks: TaskStore, task_id: str, now: datetime, *, checkpoints: CheckpointStore) -> Task:
+    """failed -> pending. Sessions from here get a fresh budget (see session_end.sessions_in_budget).
+    The history a failure set to expire is kept again first, so a crash in between leaves a failed
+    task that a second retry finishes."""
+    task = tasks.get(task_id)
+    if task.status is not TaskStatus.FAILED:
+        raise IllegalTransition(
+            f"task {task_id} is {task.status}; it cannot go to pending (expected failed)",
+            task_id=task_id,
+            current=task.status.value,
+            target=TaskStatus.PENDING.value,
+        )
+    checkpoints.keep(task_id, now)
     return tasks.transition(
         task_id, TaskStatus.PENDING, now=now, expected=TaskStatus.FAILED, set_fields={"failure_reason": None}
     )
 
 
-def cancel(tasks: TaskStore, task_id: str, now: datetime) -> Task:
-    """pending, suspended or blocked -> cancelled (a running session must end first)."""
-    return tasks.transition(task_id, TaskStatus.CANCELLED, now=now)
+def cancel(tasks: TaskStore, task_id: str, now: datetime, *, checkpoints: CheckpointStore) -> Task:
+    """pending, suspended or blocked -> cancelled (a running session must end first); the task's
+    history then expires after the retention. Cancelling a cancelled task still fails, but first
+    finishes that release (a cancel cut short after its status write)."""
+    try:
+        task = tasks.transition(task_id, TaskStatus.CANCELLED, now=now)
+    except IllegalTransition:
+        if tasks.get(task_id).status is TaskStatus.CANCELLED:
+            checkpoints.release(task_id, now)
+        raise
+    checkpoints.release(task_id, now)
+    return task
 
 
 def validate_answer(answer: str) -> str:

@@ -9,18 +9,28 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from jada.clock import iso, next_month
+from jada.clock import iso, next_month, parse_time
 from jada.errors import IllegalTransition, SpendLimitReached
-from jada.lifecycle import BUDGET_EXHAUSTED, SessionOutcome, TaskStatus, status_after_session
+from jada.lifecycle import (
+    BUDGET_EXHAUSTED,
+    PARKED,
+    RELEASES_HISTORY,
+    SessionOutcome,
+    TaskStatus,
+    status_after_session,
+)
 from jada.models import SessionRecord, Task
 from jada.settings import Settings
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
 from jada.telemetry import M, logger
+
+if TYPE_CHECKING:  # the poll imports this module too: it needs no checkpoint store
+    from jada.stores.checkpoints import CheckpointStore
 
 MAX_REASON_CHARS = 1000
 
@@ -149,6 +159,7 @@ def end_session(
     sns: Any,
     topic_arn: str,
     settings: Settings,
+    checkpoints: CheckpointStore,
 ) -> SessionEndResult:
     outcome, reason = outcome_and_reason(event)
     if event.error is not None and event.error.Error == SpendLimitReached.__name__:
@@ -160,6 +171,7 @@ def end_session(
     )
     if record.ended_at is not None:  # a retry of an invocation that already recorded it
         counters.release_slot(event.execution)
+        settle_history(checkpoints, task.task_id, task.status, parse_time(record.ended_at))
         previous = record.outcome or outcome
         return SessionEndResult(
             event.task_id, event.execution, previous, task.status, record.reason, recorded=False
@@ -182,6 +194,7 @@ def end_session(
         logger().warning("task %s is %s at session end; status left as is", task.task_id, task.status)
         tasks.update_session(task.task_id, closed, now=now)
         counters.release_slot(event.execution)
+        settle_history(checkpoints, task.task_id, task.status, now)
         result.status = task.status
         return result
 
@@ -204,11 +217,22 @@ def end_session(
     else:
         result.metrics[STATUS_METRIC[target]] = 1
     counters.release_slot(event.execution)
+    if result.status is not None:
+        settle_history(checkpoints, task.task_id, result.status, now)
     logger().info(
         "session %s ended: %s -> task %s", event.execution, outcome.value, target.value,
         extra={"task_id": task.task_id, "reason": failure},
     )  # fmt: skip
     return result
+
+
+def settle_history(checkpoints: CheckpointStore, task_id: str, status: TaskStatus, at: datetime) -> None:
+    """After the status write (a retried session end repeats it): a finished task's turns expire
+    `retention_days` after `at`; a parked task's never do, however long it waits."""
+    if status in RELEASES_HISTORY:
+        checkpoints.release(task_id, at)
+    elif status in PARKED:
+        checkpoints.keep(task_id, at, restore_objects=False)
 
 
 def blocked_message(task: Task, reason: str) -> tuple[str, str]:
