@@ -10,14 +10,21 @@ CDK := infra/node_modules/.bin/cdk
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
+# make serve: simulated seconds per real second, and the local AWS endpoint's port
+SERVE_SPEED ?= 60
+SERVE_PORT ?= 4567
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test lint typecheck unit functional infra e2e scan synth deploy bench clean venv cdk-cli
+.PHONY: demo serve test lint typecheck unit functional infra e2e scan synth deploy bench clean venv cdk-cli
 
 demo: $(TOOLS)
 	$(BIN)/jada demo --report reports/demo-report.json
+
+# the local cloud kept running for the jada commands of another terminal (JADA_ENDPOINT); Ctrl-C stops
+serve: $(TOOLS)
+	$(BIN)/jada local serve --speed $(SERVE_SPEED) --port $(SERVE_PORT)
 
 test: $(STAMP) $(CDK) $(CHECKOV_STAMP) lint typecheck
 	$(BIN)/pytest --cov --cov-report=term -q -p no:cacheprovider
@@ -39,11 +46,14 @@ infra: $(STAMP) $(CHECKOV_STAMP)
 scan: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/pytest tests/infra/test_scanners.py -q
 
+# alertEmail has no default: `make synth ALERT_EMAIL=you@yourdomain` (or set it in cdk.json's context)
+CDK_EMAIL = $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL))
+
 synth: $(STAMP) $(CDK)
-	$(CDK) synth --no-notices --quiet
+	$(CDK) synth --no-notices --quiet $(CDK_EMAIL)
 
 deploy: $(STAMP) $(CDK)
-	$(CDK) deploy --no-notices
+	$(CDK) deploy --no-notices $(CDK_EMAIL)
 
 bench: $(STAMP)
 	for f in tests/benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

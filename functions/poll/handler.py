@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jada.orchestration.runtime import poll_from_env
+from jada.orchestration.poll_runtime import poll_from_env
 from jada.telemetry import emit, logger, metrics
 
 

@@ -152,7 +152,8 @@ class SheetSync(Construct):
                     "The Google OAuth token of the port sheet sync was refused (expired or revoked: "
                     "invalid_grant / invalid_rapt). The sheet is no longer mirrored; rows are kept as "
                     "they were.",
-                    f"re-authenticate: {reauth} (add --testing-app if the OAuth app is in Testing status)",
+                    f"re-authenticate: {reauth} (the deployment's googleAppTesting applies unless you "
+                    "pass --testing-app or --production-app)",
                 ),
             ),
             alerting.alarm(
@@ -179,8 +180,8 @@ class SheetSync(Construct):
                     stack,
                     f"The Google token is {TOKEN_AGE_WARN_DAYS}+ days old and its OAuth app is in Testing "
                     "status, whose refresh tokens die after 7 days: the sync will fail within a day.",
-                    f"re-authenticate now: {reauth} --testing-app; for good, publish the OAuth app "
-                    "(Production status), then re-authenticate without --testing-app.",
+                    f"re-authenticate now: {reauth}; for good, publish the OAuth app (Production "
+                    f"status), then {reauth} --production-app (or deploy with -c googleAppTesting=false).",
                 ),
             ),
             alerting.alarm(

@@ -46,3 +46,4 @@ def test_healthy_syncs_then_a_revoked_token_and_its_alarm_email(demo: tuple[str,
     assert 'ALARM: "Jada-SheetSyncTokenError" in US East (N. Virginia)' in subjects
     assert any("blocked" in s for s in subjects)
     assert "Timeline" in output
+    assert "Model: offline scripted model (no network, no API key)" in output

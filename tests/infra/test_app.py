@@ -13,7 +13,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from jada_infra.app import STACK_NAME, build_app
-from jada_infra.config import rate_duration
+from jada_infra.config import ContextError, StackConfig, rate_duration
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK = ROOT / "infra" / "node_modules" / ".bin" / "cdk"
@@ -63,15 +63,69 @@ def test_the_stack_is_environment_agnostic(tmp_path: Path) -> None:
 
 
 # --- configuration errors ---------------------------------------------------------------------
-@pytest.mark.parametrize("email", ["", "ops", "ops@", "@example.com", "ops@example", "o ps@example.com"])
+@pytest.mark.parametrize("email", ["ops", "ops@", "@example.com", "ops@example", "o ps@example.com"])
 def test_a_bad_alert_email_is_a_clear_error(tmp_path: Path, email: str) -> None:
     with pytest.raises(ValueError, match="alertEmail must be an email address"):
         build_app(context={**CONTEXT, "alertEmail": email}, outdir=str(tmp_path))
 
 
-def test_a_missing_alert_email_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="alertEmail"):
-        build_app(context={"aws:cdk:bundling-stacks": []}, outdir=str(tmp_path))
+@pytest.mark.parametrize("context", [{}, {"alertEmail": ""}, {"alertEmail": "  "}])
+def test_a_missing_alert_email_stops_any_synth_saying_how_to_set_it(
+    tmp_path: Path, context: dict[str, Any]
+) -> None:
+    # even a synth that cannot be deployed (bundling off) needs an address for the subscription
+    with pytest.raises(ContextError) as err:
+        build_app(context={"aws:cdk:bundling-stacks": [], **context}, outdir=str(tmp_path))
+    assert "alertEmail is not set" in str(err.value)
+    assert "cdk deploy -c alertEmail=" in str(err.value)
+    assert "cdk.json" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ops@example.com",
+        "alerts@mail.example.org",
+        "OPS@EXAMPLE.NET",
+        "ops@harbour.test",
+        "ops@harbour.invalid",
+        "ops@box.localhost",
+        "you@harbour-ops.com",
+        "ops@yourdomain.com",
+    ],
+)
+def test_a_placeholder_alert_email_stops_a_deployable_synth(tmp_path: Path, email: str) -> None:
+    # Given the context `cdk deploy` / `cdk synth` give the app (bundling on: the stack can be deployed)
+    # When the app is built, Then it stops before bundling anything, naming the address and the fix
+    with pytest.raises(ContextError) as err:
+        build_app(context={"alertEmail": email}, outdir=str(tmp_path))
+    assert f"alertEmail {email!r} is a placeholder" in str(err.value)
+    assert "cdk deploy -c alertEmail=" in str(err.value)
+
+
+@pytest.mark.parametrize("email", ["ops@harbour-ops.com", "jada+ops@shipping.co.uk", "you.r@examples.com"])
+def test_a_real_address_is_accepted_by_a_deployable_synth(email: str) -> None:
+    config = StackConfig.from_context(App(context={"alertEmail": email}).node)
+    assert config.alert_email == email
+
+
+def test_a_synth_without_bundling_accepts_any_address(tmp_path: Path) -> None:
+    # the local cloud and the tests: nothing is deployed and their mail never leaves the machine
+    app = build_app(context={**CONTEXT, "alertEmail": "ops@example.com"}, outdir=str(tmp_path), nag=False)
+    subscriptions = Template.from_stack(stack_of(app)).find_resources("AWS::SNS::Subscription")
+    assert [s["Properties"]["Endpoint"] for s in subscriptions.values()] == ["ops@example.com"]
+
+
+def test_a_good_address_synthesizes_its_email_subscription(tmp_path: Path) -> None:
+    app = build_app(context={**CONTEXT, "alertEmail": "ops@harbour-ops.com"}, outdir=str(tmp_path), nag=False)
+    subscriptions = Template.from_stack(stack_of(app)).find_resources("AWS::SNS::Subscription")
+    assert [(s["Properties"]["Protocol"], s["Properties"]["Endpoint"]) for s in subscriptions.values()] == [
+        ("email", "ops@harbour-ops.com")
+    ]
+
+
+def test_cdk_json_has_no_alert_email() -> None:
+    assert "alertEmail" not in json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
 @pytest.mark.parametrize("key", ["pollRate", "syncRate"])
@@ -107,8 +161,6 @@ def test_rate_duration(rate: str, minutes: int) -> None:
 
 def test_numbers_given_as_strings_on_the_command_line_are_accepted(tmp_path: Path) -> None:
     # `cdk synth -c sessionsPerDay=7` passes a string
-    from jada_infra.config import StackConfig
-
     app = build_app(context={**CONTEXT, "sessionsPerDay": "7", "googleAppTesting": "false"}, nag=False)
     config: StackConfig = stack_of(app).config
     assert config.settings.sessions_per_day == 7
@@ -127,10 +179,11 @@ def test_skip_bundling_context_turns_bundling_off(tmp_path: Path) -> None:
 
 
 # --- the CDK CLI, offline ---------------------------------------------------------------------
-def test_cdk_cli_synth_works_offline_without_credentials(tmp_path: Path) -> None:
+def cdk_synth(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`cdk synth ARGS` from the repository root (cdk.json's app is .venv/bin/python infra/app.py)
+    with no AWS credentials or profile at all, telemetry and notices off."""
     if not CDK.exists():
         pytest.skip(f"{CDK.relative_to(ROOT)} is absent: run `make cdk-cli` (npm ci in infra/) first")
-    # Given no AWS credentials or profile at all, telemetry and notices off
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         CDK_DISABLE_CLI_TELEMETRY="true",
@@ -140,11 +193,8 @@ def test_cdk_cli_synth_works_offline_without_credentials(tmp_path: Path) -> None
         AWS_CONFIG_FILE=str(tmp_path / "no-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
     )
-    out = tmp_path / "cdk.out"
-    # When `cdk synth` runs from the repository root (cdk.json's app is .venv/bin/python infra/app.py);
-    # the CLI refuses `-c aws:cdk:bundling-stacks=[]`, so the app's own skipBundling switch is used
-    result = subprocess.run(
-        [str(CDK), "synth", "--no-notices", "-c", "skipBundling=true", "-o", str(out)],
+    return subprocess.run(
+        [str(CDK), "synth", "--no-notices", "-o", str(tmp_path / "cdk.out"), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -152,8 +202,25 @@ def test_cdk_cli_synth_works_offline_without_credentials(tmp_path: Path) -> None
         timeout=300,
         check=False,
     )
+
+
+def test_cdk_cli_synth_works_offline_without_credentials(tmp_path: Path) -> None:
+    # When `cdk synth` runs with an address; the CLI refuses `-c aws:cdk:bundling-stacks=[]`, so the
+    # app's own skipBundling switch is used
+    result = cdk_synth(tmp_path, "-c", "skipBundling=true", "-c", "alertEmail=ops@harbour-ops.com")
     # Then it exits 0 and writes the template
     assert result.returncode == 0, result.stderr[-3000:]
-    template = json.loads((out / "Jada.template.json").read_text())
+    template = json.loads((tmp_path / "cdk.out" / "Jada.template.json").read_text())
     assert "Outputs" in template
     assert {"TasksTableName", "CheckpointBucketName", "AlertTopicArn"} <= set(template["Outputs"])
+
+
+def test_cdk_cli_synth_without_an_alert_email_stops_with_one_clear_line(tmp_path: Path) -> None:
+    # Given cdk.json as shipped (no alertEmail) and a deployable synth (bundling on)
+    result = cdk_synth(tmp_path)
+    # Then the app stops before bundling, with one `error:` line and no traceback
+    assert result.returncode != 0
+    assert "error: context value alertEmail is not set" in result.stderr
+    assert "cdk deploy -c alertEmail=you@yourdomain" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cdk.out" / "Jada.template.json").exists()

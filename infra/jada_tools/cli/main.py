@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jada_tools.cli import auth, local, sync, tasks
+from jada_tools.cli import auth, endpoint, local, sync, tasks
 from jada_tools.cli.common import describe
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command("demo", help="Run the bundled demo scenario offline and print its ti
 
 def main() -> None:
     try:
+        endpoint.configure()  # JADA_ENDPOINT: every AWS client goes to the local cloud
         app()
     except Exception as exc:  # the last line of defence: one `error:` line, never a traceback
         message, code = describe(exc)

@@ -112,9 +112,11 @@ def status(
     token = report["token"]
     if token["configured"]:
         expiry = f", dies by {token['expires_by']}" if token.get("expires_by") else ""
+        app_status = (
+            f"{token['app_status']} app" if token["app_status"] else "app status from googleAppTesting"
+        )
         typer.echo(
-            f"Token: {token['app_status'] or 'unknown'} app, obtained {token['obtained_at']} "
-            f"({token['age_days']} days ago{expiry})"
+            f"Token: {app_status}, obtained {token['obtained_at']} ({token['age_days']} days ago{expiry})"
         )
     else:
         problem = f" ({token['problem']})" if token.get("problem") else ""

@@ -15,4 +15,7 @@
   simulated minute, SNS publishes reach the email subscribers' mailbox.
 - `scripted_model`: the offline stand-in for Anthropic (the loopback fakes are in jada_tools.fakes).
 - `cloud`: `run(scenario)` wires it together and builds the report; `timeline` prints it.
+- `serve` (`jada local serve`): the same cloud kept running in real time x speed (`pacing`), with
+  an AWS endpoint for the CLI (`endpoint`: moto's server over the same backends, `atomic` requests)
+  and the stack record, alarms and metrics the commands read (`mirror`).
 """

@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from jada.clock import iso
 
@@ -18,6 +18,8 @@ from jada_tools.local.inputs import ScenarioInputs
 from jada_tools.local.lambda_tap import LambdaTap
 from jada_tools.local.mailbox import Mailbox
 from jada_tools.local.metrics import MetricStore
+from jada_tools.local.model_choice import uses_offline_model
+from jada_tools.local.moto_lambda import InProcessLambda
 from jada_tools.local.observers import (
     AlarmObserver,
     Entry,
@@ -38,7 +40,6 @@ from jada_tools.local.simclock import SimClock
 from jada_tools.local.synth import base_context, scenario_context, synthesize
 
 #: environment variables that point the handlers at real services instead of the offline stand-ins
-MODEL_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
 GOOGLE_VARS = ("GOOGLE_OAUTH_TOKEN_URI", "SHEETS_API_ENDPOINT")
 #: simulated duration of one turn (model call plus tools) of the offline model
 TURN_SECONDS = 20
@@ -80,8 +81,49 @@ def run_template(
     scenario: Scenario, template: dict[str, Any], *, environ: Mapping[str, str] | None = None
 ) -> RunResult:
     """Provision `template` in moto and run the scenario's window on the simulated clock."""
+    logs = io.StringIO()
+    with open_cloud(scenario, template, environ=environ, logs=logs) as cloud:
+        sim = cloud.sim
+        sim.start()
+        try:
+            sim.run_until(scenario.end)
+        finally:
+            sim.stop_running()
+        report = _report(sim, scenario, cloud.syncs.syncs, cloud.mailbox, offline=cloud.offline)
+        return RunResult(report, cloud.timeline.entries, sim.deployment, logs.getvalue())
+
+
+@dataclass
+class LocalCloud:
+    """A local cloud ready to start: the simulator with jada's observers, the scenario's inputs on it."""
+
+    sim: Simulator
+    runtime: InProcessLambda
+    timeline: Timeline
+    syncs: SyncObserver
+    mailbox: Mailbox
+    #: (offline model, offline Google): whether the stand-ins run instead of real endpoints
+    offline: tuple[bool, bool]
+
+    @property
+    def deployment(self) -> Deployment:
+        return self.sim.deployment
+
+
+@contextlib.contextmanager
+def open_cloud(
+    scenario: Scenario,
+    template: dict[str, Any],
+    *,
+    logs: TextIO,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[LocalCloud]:
+    """`template` provisioned in moto on a simulated clock at `scenario.start`, with the offline
+    stand-ins (unless `environ` names real endpoints), the scenario's tasks and answers queued on
+    the simulator, not started. The handlers' logs (and any stray print) go to `logs`.
+    `jada local run` drives it to the scenario's end; `jada local serve` in real time."""
     env = dict(os.environ if environ is None else environ)
-    offline_model = not any(env.get(k) for k in MODEL_VARS)
+    offline_model = uses_offline_model(env)
     offline_google = not any(env.get(k) for k in GOOGLE_VARS)
     with contextlib.ExitStack() as stack:
         overrides: dict[str, str | None] = {
@@ -103,7 +145,6 @@ def run_template(
                 {"GOOGLE_OAUTH_TOKEN_URI": google.token_uri, "SHEETS_API_ENDPOINT": google.sheets_endpoint}
             )
         stack.enter_context(_environ(overrides))
-        logs = io.StringIO()
         stack.enter_context(contextlib.redirect_stdout(logs))
         metrics = MetricStore()
 
@@ -128,13 +169,9 @@ def run_template(
         ):  # fmt: skip
             sim.observe(observer)
         ScenarioInputs(sim, timeline, google).add(scenario)
-        sim.start()
-        try:
-            sim.run_until(scenario.end)
-        finally:
-            sim.stop_running()
-        report = _report(sim, scenario, syncs.syncs, mailbox, offline=(offline_model, offline_google))
-        return RunResult(report, timeline.entries, deployment, logs.getvalue())
+        yield LocalCloud(
+            sim, cloud.runtime, timeline, syncs, mailbox, offline=(offline_model, offline_google)
+        )
 
 
 def _iso(moment: Any) -> str | None:

@@ -192,9 +192,9 @@ class Simulator:
             self._tell("execution_changed", change)
         self._tell("settled", self.clock.now)
 
-    def stop_running(self) -> None:
+    def stop_running(self, cause: str = "the scenario window ended") -> None:
         """Stop executions still running at the end of the window, and let their threads exit."""
-        sfn_view.stop_running(self.deployment.region, "the scenario window ended")
+        sfn_view.stop_running(self.deployment.region, cause)
         self.clock.release_all()
         deadline = time.monotonic() + 10
         while sfn_view.running_count(self.deployment.region) and time.monotonic() < deadline:

@@ -80,6 +80,16 @@ class MetricStore:
             points = list(self._points.get((namespace, name, dimensions), ()))
         return [v for p in points if start <= p.at < end for v in p.values]
 
+    def prune(self, before: datetime) -> int:
+        """Forget data points older than `before` (an open-ended run); returns how many."""
+        dropped = 0
+        with self._lock:
+            for key, points in self._points.items():
+                kept = [p for p in points if p.at >= before]
+                dropped += len(points) - len(kept)
+                self._points[key] = kept
+        return dropped
+
     def names(self) -> list[tuple[str, str, Dimensions]]:
         with self._lock:
             return list(self._points)

@@ -149,13 +149,18 @@ _STDOUT = _HandlerStdout()
 
 @contextlib.contextmanager
 def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` set for one invocation, then what was there put back key by key: the environment is
+    never empty meanwhile, as other threads (the simulator, an endpoint's requests) read it."""
     saved = dict(os.environ)
     os.environ.update({k: str(v) for k, v in values.items()})
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        for key in set(os.environ) - set(saved):
+            os.environ.pop(key, None)
+        for key, value in saved.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
 
 
 class InProcessLambda:

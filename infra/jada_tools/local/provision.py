@@ -75,6 +75,8 @@ class Deployment:
     topics: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
+    #: the template's Outputs with every reference resolved (what `describe_stacks` would list)
+    outputs: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
     def function_by_arn(self, arn: str) -> LocalFunction | None:
@@ -205,12 +207,7 @@ class Provisioner:
         for lid in self.of_type("AWS::DynamoDB::Table"):
             dep.tables[lid] = self._table(client("dynamodb"), lid)
         for lid in self.of_type("AWS::S3::Bucket"):
-            client("s3").create_bucket(Bucket=self.resolver.refs[lid])
-            versioning = self.props(lid).get("VersioningConfiguration")
-            if versioning:
-                client("s3").put_bucket_versioning(
-                    Bucket=self.resolver.refs[lid], VersioningConfiguration=versioning
-                )
+            self._bucket(client("s3"), lid)
         for lid in self.of_type("AWS::SQS::Queue"):
             client("sqs").create_queue(QueueName=self.resolver.attrs[(lid, "QueueName")])
         for lid in self.of_type("AWS::SNS::Topic"):
@@ -231,6 +228,8 @@ class Provisioner:
             alarm = Alarm(lid, self.resolver.refs[lid], self.props(lid))
             alarm.properties["AlarmName"] = alarm.name
             dep.alarms.append(alarm)
+        for name, output in self.template.get("Outputs", {}).items():
+            dep.outputs[name] = str(self.resolver.resolve(output.get("Value", "")))
         handled = {"AWS::IAM::Role", "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue",
                    "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::SecretsManager::Secret",
                    "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
@@ -254,6 +253,13 @@ class Provisioner:
             ]
         ddb.create_table(**kwargs)
         return str(name)
+
+    def _bucket(self, s3: Any, lid: str) -> None:
+        name = self.resolver.refs[lid]
+        s3.create_bucket(Bucket=name)
+        versioning = self.props(lid).get("VersioningConfiguration")
+        if versioning:  # the checkpoint bucket: a delete leaves a marker, as in AWS
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=versioning)
 
     def _secret(self, sm: Any, lid: str) -> str:
         p = self.props(lid)

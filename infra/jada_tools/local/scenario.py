@@ -1,14 +1,24 @@
-"""Scenario files for `jada local run` (format: docs/contracts.md, "Scenario")."""
+"""Scenario files for `jada local run` (format: docs/contracts.md, "Scenario").
+
+Every section is a `_Model`: keys it does not declare are kept (`extra="allow"`) so that
+`unknown_keys` can name them in a warning; a key becomes known by becoming a field, nothing else.
+"""
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jada.clock import parse_time
-from jada.settings import Settings
+from jada.errors import InvalidTaskInput
+from jada.models import MAX_TITLE_CHARS
+from jada.settings import Settings, declared
+from jada.stores.tasks import validate_new_task
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
@@ -27,13 +37,33 @@ def _time(value: Any) -> datetime:
         raise ValueError(f"{value!r} is not an ISO-8601 time such as 2026-05-12T22:00:00Z") from None
 
 
+def _title(value: str) -> str:
+    """A task's title as the store keeps it (stripped); answers name their task by it."""
+    title = value.strip()
+    if not title:
+        raise ValueError("must not be blank")
+    return title
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+    @classmethod
+    def extra_keys(cls) -> dict[str, str | None]:
+        """Keys this section knows beyond its fields, each with the key to suggest instead (None:
+        the key is right as it is)."""
+        return {}
 
 
 class ScenarioSettings(_Model):
     """Any of the deployed settings (`jada.settings.Settings`) by name, validated by that model:
-    an error names `settings.<name>`. Other keys are allowed and ignored."""
+    an error names `settings.<name>`. Other keys are allowed, ignored and warned about."""
+
+    @classmethod
+    def extra_keys(cls) -> dict[str, str | None]:
+        names: dict[str, str | None] = dict.fromkeys(Settings.model_fields)
+        # a cdk.json key (sessionsPerDay) given here is a mistake with an obvious fix
+        return {**{s.context_key: s.name for s in declared() if s.context_key != s.name}, **names}
 
     @model_validator(mode="after")
     def _valid(self) -> ScenarioSettings:
@@ -48,11 +78,21 @@ class ScenarioSettings(_Model):
 
 class ScenarioTask(_Model):
     at: datetime
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     prompt: str = Field(min_length=1)
     priority: int = Field(0, ge=0, le=999)
 
     _at = field_validator("at", mode="before")(_time)
+    _title = field_validator("title")(_title)
+
+    @model_validator(mode="after")
+    def _queueable(self) -> ScenarioTask:
+        """What `jada tasks add` would refuse when the task arrives is refused now."""
+        try:
+            validate_new_task(self.title, self.prompt, self.priority)
+        except InvalidTaskInput as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
 
 class ScenarioAnswer(_Model):
@@ -61,6 +101,14 @@ class ScenarioAnswer(_Model):
     answer: str = Field(min_length=1)
 
     _at = field_validator("at", mode="before")(_time)
+    _title = field_validator("title")(_title)
+
+    @field_validator("answer")
+    @classmethod
+    def _answer(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
 
 
 class SheetToken(_Model):
@@ -90,6 +138,8 @@ class SheetSync(_Model):
 class Scenario(_Model):
     start: datetime
     end: datetime
+    #: what the scenario is about (for people; the run ignores it)
+    description: str = ""
     settings: ScenarioSettings = ScenarioSettings()
     tasks: list[ScenarioTask] = Field(default_factory=list)
     answers: list[ScenarioAnswer] = Field(default_factory=list)
@@ -112,11 +162,56 @@ class Scenario(_Model):
         for i, task in enumerate(self.tasks):
             if not self.start <= task.at <= self.end:
                 raise ValueError(f"tasks.{i}.at must lie between start and end")
-        titles = {t.title for t in self.tasks}
+        titles = Counter(t.title for t in self.tasks)
         for i, answer in enumerate(self.answers):
             if answer.title not in titles:
                 raise ValueError(f"answers.{i}.title {answer.title!r} names no task of the scenario")
+            if titles[answer.title] > 1:
+                same = ", ".join(f"tasks.{j}" for j, t in enumerate(self.tasks) if t.title == answer.title)
+                raise ValueError(
+                    f"answers.{i}.title {answer.title!r} matches {titles[answer.title]} tasks ({same}): "
+                    "give them different titles"
+                )
         return self
+
+
+def unknown_keys(model: BaseModel, path: str = "") -> Iterator[tuple[str, str | None]]:
+    """Every key of `model` and the sections below it that no field declares, as (dotted path, the
+    known key it is probably a typo of, or None), in file order."""
+    fields = type(model).model_fields
+    extra = type(model).extra_keys() if isinstance(model, _Model) else {}
+    known = sorted({*fields, *(k for k, hint in extra.items() if hint is None)})
+    for key in model.model_extra or {}:
+        if key in fields or extra.get(key, "") is None:
+            continue
+        hint = extra.get(key) or next(iter(difflib.get_close_matches(key, known, n=1, cutoff=0.6)), None)
+        yield _join(path, key), _join(path, hint) if hint else None
+    for name in fields:
+        yield from _unknown_below(getattr(model, name), _join(path, name))
+
+
+def _unknown_below(value: Any, path: str) -> Iterator[tuple[str, str | None]]:
+    if isinstance(value, BaseModel):
+        yield from unknown_keys(value, path)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _unknown_below(item, f"{path}.{i}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unknown_below(item, f"{path}.{key}")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """One line per unknown key: `scenario key 'task' is not known (did you mean 'tasks'?)`."""
+    lines = []
+    for key, hint in unknown_keys(scenario):
+        guess = f" (did you mean {hint!r}?)" if hint else ""
+        lines.append(f"scenario key {key!r} is not known{guess}")
+    return lines
 
 
 def parse_scenario(data: Any) -> Scenario:
@@ -141,7 +236,7 @@ def load_scenario(path: str | Path) -> Scenario:
 def _describe(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "scenario"
+        where = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}")
+        lines.append(f"{where}: {message}" if where else message)  # a whole-scenario check names its keys
     return "invalid scenario: " + "; ".join(lines)

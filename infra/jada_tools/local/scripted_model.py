@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jada.agent.prompts import HANDOFF_MARK, RESUME_MARK
+from jada.agent.prompts import RESUME_MARK, handoff_requested
 
 from jada_tools.fakes.model_server import Response, count_tokens, reply, text, tool_use, usage
 
@@ -51,7 +51,6 @@ def respond(request: dict[str, Any]) -> Response:
     messages = request.get("messages", [])
     user = [m for m in messages if m.get("role") == "user"]
     opening = "\n".join(_texts(user[0]["content"])) if user else ""
-    latest = "\n".join(_texts(user[-1]["content"])) if user else ""
     turn = sum(1 for m in messages if m.get("role") == "assistant") + 1
     title = _title(opening)
     words = opening.lower()
@@ -63,7 +62,7 @@ def respond(request: dict[str, Any]) -> Response:
     def answer(*blocks: dict[str, Any], stop_reason: str | None = None) -> Response:
         return reply(*blocks, usage_block=size, stop_reason=stop_reason)
 
-    if HANDOFF_MARK in latest:
+    if user and handoff_requested([user[-1]]):
         note = f"Handoff for {title}: sections 1-{turn} drafted and checked. Next: finish the last sections."
         return answer(text("Saving my progress."), tool_use("save_progress", {"note": note}))
     if _has(words, BLOCK_WORDS):

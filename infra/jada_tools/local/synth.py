@@ -33,11 +33,11 @@ def _quiet_jsii() -> None:
 
 
 def repo_root() -> Path:
-    """The checkout holding cdk.json, infra/ and functions/."""
+    """The checkout holding cdk.json, infra/ and functions/ (found without starting the CDK)."""
     _quiet_jsii()
-    from jada_infra.layers import ROOT
+    import jada_infra
 
-    return Path(ROOT)
+    return Path(jada_infra.__file__).resolve().parents[2]
 
 
 def base_context(root: Path | None = None) -> dict[str, Any]:
@@ -75,3 +75,33 @@ def synthesize(context: dict[str, Any]) -> Synthesized:
         else:
             os.environ["CDK_VALIDATION"] = previous
     return Synthesized(template=template, context=context)
+
+
+def synthesize_apart(context: dict[str, Any]) -> Synthesized:
+    """`synthesize` in a child process in its own session: the CDK's Node.js kernel neither lives on
+    in this process (memory) nor dies on this terminal's Ctrl-C (a traceback at exit)."""
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory(prefix="jada-synth-") as folder:
+        given, out = Path(folder) / "context.json", Path(folder) / "template.json"
+        given.write_text(json.dumps(context), encoding="utf-8")
+        done = subprocess.run(  # noqa: S603 - this interpreter, this module
+            [sys.executable, "-m", "jada_tools.local.synth", str(given), str(out)],
+            capture_output=True,
+            text=True,
+            start_new_session=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(f"synthesizing the CDK app failed: {last}")
+        template = json.loads(out.read_text(encoding="utf-8"))
+    return Synthesized(template=template, context=context)
+
+
+if __name__ == "__main__":  # synthesize_apart's child: CONTEXT_JSON_FILE TEMPLATE_JSON_FILE
+    import sys
+
+    _context = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    Path(sys.argv[2]).write_text(json.dumps(synthesize(_context).template), encoding="utf-8")

@@ -85,6 +85,43 @@ def test_poll_handler_never_imports_the_model_or_google_clients() -> None:
     assert out.stdout.strip() == "[]"
 
 
+IDLE_POLL = """
+import contextlib, importlib.util, io, json, os, sys
+import boto3
+from moto.server import ThreadedMotoServer
+from jada.stores import schema
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0); server.start()
+os.environ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:%d" % server._server.server_port
+boto3.client("dynamodb").create_table(**schema.TASKS.create_kwargs("tasks"))
+spec = importlib.util.spec_from_file_location("poll_handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+class Context:
+    function_name, memory_limit_in_mb, aws_request_id = "poll", 256, "r1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:poll"
+    def get_remaining_time_in_millis(self): return 30000
+with contextlib.redirect_stdout(io.StringIO()):
+    out = module.handler({"scheduled_time": "2026-05-12T22:00:00Z"}, Context())
+server.stop()
+print(json.dumps({"runnable": out["runnable"], "pydantic": "pydantic" in sys.modules}))
+"""
+
+
+def test_an_idle_poll_imports_no_pydantic_from_cold_start_to_its_result() -> None:
+    # Given a fresh process with the task table (empty) behind a moto server
+    env = {
+        "POWERTOOLS_TRACE_DISABLED": "1", "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1", "TASKS_TABLE": "tasks",
+        "COUNTERS_TABLE": "counters", "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:s",
+    }  # fmt: skip
+    # When the poll handler is imported and runs once with nothing runnable
+    handler = str(ROOT / "functions/poll/handler.py")
+    out = subprocess.run(
+        [sys.executable, "-c", IDLE_POLL, handler], capture_output=True, text=True, check=True, env=env
+    )
+    # Then it found nothing and never loaded pydantic (its cost is most of a cold start)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"runnable": 0, "pydantic": False}
+
+
 def test_a_long_handoff_note_is_cut_to_fit_an_sns_message() -> None:
     _, body = blocked_message(task(handoff_note="n" * 300_000), "r")
     assert len(body.encode()) < 256 * 1024

@@ -118,6 +118,21 @@ def test_app_status_defaults_to_the_deployment_setting() -> None:
     assert record.age_days(datetime.now(UTC)) is None
 
 
+@pytest.mark.parametrize(
+    ("status", "deployed", "testing"),
+    [("", True, True), ("", False, False), ("production", True, False), ("testing", False, True)],
+)
+def test_a_stored_status_wins_and_none_leaves_it_to_the_deployment(
+    status: str, deployed: bool, testing: bool
+) -> None:
+    authorized = json.dumps({"refresh_token": "r", "client_id": "c", "client_secret": "s", "token": "ya29.x"})
+    stored = secret_value(authorized, datetime(2026, 5, 12, tzinfo=UTC), status)
+    assert ("app_status" in json.loads(stored)) is bool(status)
+    record = TokenRecord.parse(stored)
+    assert record is not None
+    assert record.is_testing_app(default=deployed) is testing
+
+
 def test_credentials_use_the_token_uri_override() -> None:
     record = TokenRecord.parse(
         '{"refresh_token": "r", "client_id": "c", "client_secret": "s", '

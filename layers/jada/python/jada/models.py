@@ -85,6 +85,13 @@ class Task(BaseModel):
         return f"{self.task_id}-s{number}"
 
 
+class SessionEnding(BaseModel):
+    """A tool call of the turn ended the session (complete_task, block_task, an approval to wait for)."""
+
+    outcome: SessionOutcome
+    reason: str | None = None
+
+
 class TurnRecord(BaseModel):
     """What one turn added to the conversation (append-only; never the whole transcript)."""
 
@@ -98,3 +105,5 @@ class TurnRecord(BaseModel):
     stop_reason: str | None = None
     usage: Usage = Field(default_factory=Usage)
     created_at: str
+    #: set when one of the turn's tool calls ended the session
+    ended: SessionEnding | None = None

@@ -10,8 +10,6 @@ from jada.agent.conversation import CONTEXT_EXCEEDED, compact, rebuild
 from jada.lifecycle import SessionOutcome
 from jada.models import TurnRecord
 
-ENDING_TOOLS = {"complete_task": SessionOutcome.COMPLETED, "block_task": SessionOutcome.BLOCKED}
-
 
 @dataclass(frozen=True)
 class Ending:
@@ -29,7 +27,10 @@ def ending_of(records: list[TurnRecord]) -> Ending | None:
     reply = _last_assistant(last.messages)
     stop = last.stop_reason
     if stop == "tool_use":
-        return _tool_ending(last.messages)
+        ended = last.ended
+        if ended is None:
+            return None
+        return Ending(ended.outcome, ended.reason if ended.outcome is SessionOutcome.BLOCKED else None)
     if stop in {"end_turn", "stop_sequence"}:
         summary = final_text(reply) or "The model ended the session without a summary."
         return Ending(SessionOutcome.COMPLETED, None, summary)
@@ -40,26 +41,6 @@ def ending_of(records: list[TurnRecord]) -> Ending | None:
         )
     if stop == CONTEXT_EXCEEDED and compact(rebuild(records[:-1]) + last.messages) is None:
         return Ending(SessionOutcome.FAILED, "context window exceeded and nothing left to compact")
-    return None
-
-
-def _tool_ending(messages: list[dict[str, Any]]) -> Ending | None:
-    reply = _last_assistant(messages)
-    results = {
-        block.get("tool_use_id"): block
-        for msg in messages
-        if msg.get("role") == "user" and isinstance(msg.get("content"), list)
-        for block in msg["content"]
-        if block.get("type") == "tool_result"
-    }
-    for block in reply:
-        outcome = ENDING_TOOLS.get(block.get("name", "")) if block.get("type") == "tool_use" else None
-        result = results.get(block.get("id"))
-        if outcome and result is not None and not result.get("is_error"):
-            tool_input = block.get("input") or {}
-            if outcome is SessionOutcome.BLOCKED:
-                return Ending(outcome, str(tool_input.get("reason", "")))
-            return Ending(outcome)
     return None
 
 

@@ -34,8 +34,16 @@ HANDOFF_MARK = "[jada: save your progress]"
 RESUME_MARK = "[jada: resumed session]"
 
 
-def system_blocks() -> list[dict[str, Any]]:
-    return [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": EPHEMERAL}]
+def system_text(guidance: tuple[str, ...] = ()) -> str:
+    """The system prompt: the rules, then one fixed line per enabled work tool (same bytes on every
+    request of a deployment)."""
+    if not guidance:
+        return SYSTEM_PROMPT
+    return SYSTEM_PROMPT + "\n\nTools of this deployment:\n" + "\n".join(f"- {line}" for line in guidance)
+
+
+def system_blocks(guidance: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": system_text(guidance), "cache_control": EPHEMERAL}]
 
 
 def cached_tools(definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -46,7 +54,11 @@ def cached_tools(definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def build_request(
-    model: str, messages: list[dict[str, Any]], tool_definitions: list[dict[str, Any]]
+    model: str,
+    messages: list[dict[str, Any]],
+    tool_definitions: list[dict[str, Any]],
+    *,
+    system: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The Messages API request, with a cache breakpoint on the newest message.
 
@@ -61,7 +73,7 @@ def build_request(
     return {
         "model": model,
         "max_tokens": MAX_OUTPUT_TOKENS,
-        "system": system_blocks(),
+        "system": system if system is not None else system_blocks(),
         "tools": cached_tools(tool_definitions),
         "messages": sent,
     }
@@ -91,6 +103,17 @@ def resumed_opening(task: Task, history: str, answer: str | None) -> str:
         parts.append(f"The operator answered:\n{answer}")
     parts.append("Continue from where the work stopped.")
     return "\n\n".join(parts)
+
+
+def handoff_requested(messages: list[dict[str, Any]]) -> bool:
+    """Whether this session already asked for a handoff note: a text block of its own that starts
+    with the mark (a resumed session's digest of earlier sessions may quote the mark: not counted)."""
+    for msg in messages:
+        content = msg.get("content")
+        blocks = content if isinstance(content, list) else []
+        if any(b.get("type") == "text" and str(b.get("text", "")).startswith(HANDOFF_MARK) for b in blocks):
+            return True
+    return False
 
 
 def handoff_request(turns_left: int) -> str:

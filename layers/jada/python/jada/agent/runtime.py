@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from jada.agent.client import build_client
+from jada.agent.tools import Services, registry_for
 from jada.agent.turns import Agent, BatchResult, BatchState, run_batch
 from jada.errors import ModelAuthFailed, SpendLimitReached
 from jada.settings import Resources, Settings
@@ -32,6 +33,8 @@ def agent_from_env(remaining_s: Callable[[], float], environ: Mapping[str, str] 
         client=build_client(resources, environ),
         settings=settings,
         remaining_s=remaining_s,
+        registry=registry_for(settings),
+        services=Services(settings, resources),
     )
 
 

@@ -20,10 +20,10 @@ from jada.agent import conversation, prompts
 from jada.agent.model_call import can_start_call, create_message
 from jada.agent.outcome import Ending, ending_of
 from jada.agent.pricing import usage_of
-from jada.agent.tools import Registry, ToolContext, ToolOutcome
+from jada.agent.tools import Registry, Services, ToolContext, ToolOutcome
 from jada.clock import iso, utcnow
 from jada.lifecycle import CONTINUE, SessionOutcome
-from jada.models import SessionRecord, Task, TurnRecord, Usage
+from jada.models import SessionEnding, SessionRecord, Task, TurnRecord, Usage
 from jada.settings import Settings
 from jada.stores.checkpoints import CheckpointStore
 from jada.stores.tasks import TaskStore
@@ -84,6 +84,7 @@ class Agent:
     clock: Callable[[], datetime] = utcnow
     sleep: Callable[[float], None] = time.sleep
     registry: Registry = field(default_factory=Registry)
+    services: Services = field(default_factory=Services)
 
 
 def run_batch(state: BatchState, agent: Agent) -> BatchResult:
@@ -96,6 +97,7 @@ class _Batch:
         self.agent = agent
         self.settings = agent.settings
         self.tools = agent.registry.definitions()
+        self.system = prompts.system_blocks(agent.registry.guidance())
         self.log = logger()
         self.usage = Usage()
         self.written: list[int] = []
@@ -160,14 +162,17 @@ class _Batch:
     def _turn(self) -> tuple[TurnRecord, Ending | None]:
         number = len(self.records) + 1
         appended = [self._opening(number)] if number == 1 else []
-        request = prompts.build_request(self.settings.model, self.messages + appended, self.tools)
+        request = prompts.build_request(
+            self.settings.model, self.messages + appended, self.tools, system=self.system
+        )
         reply = self._reply(number, request)
         now = self.agent.clock()
         usage, stop = reply.usage, reply.stop_reason
+        ended: SessionEnding | None = None
         if stop != conversation.CONTEXT_EXCEEDED:
             content = reply.content or [prompts.text_block("(no output)")]
             appended.append({"role": "assistant", "content": content})
-            follow = self._follow_up(content, stop, number, now)
+            follow, ended = self._follow_up(content, stop, number, now)
             if follow:
                 appended.append({"role": "user", "content": follow})
         record = TurnRecord(
@@ -178,6 +183,7 @@ class _Batch:
             stop_reason=stop,
             usage=usage,
             created_at=iso(now),
+            ended=ended,
         )
         self.written.append(self.agent.checkpoints.append(record, now))
         self.records.append(record)
@@ -219,27 +225,43 @@ class _Batch:
 
     def _follow_up(
         self, content: list[dict[str, Any]], stop: str | None, number: int, now: datetime
-    ) -> list[dict[str, Any]]:
-        """The user message answering this reply: tool results, and notes from jada."""
+    ) -> tuple[list[dict[str, Any]], SessionEnding | None]:
+        """The user message answering this reply (tool results, and notes from jada), and the
+        session's ending if one of the tool calls ended it."""
         calls = [b for b in content if b.get("type") == "tool_use"]
         blocks: list[dict[str, Any]] = []
-        ends = False
+        ended: SessionEnding | None = None
         if stop == "tool_use":
+            stored = self.agent.checkpoints.load_tool_results(self.task.task_id, self.state.session, number)
             for call in calls:
-                outcome = self._run_tool(call, now)
-                ends = ends or outcome.ends_session is not None
+                outcome = self._tool_outcome(call, number, now, stored)
+                if ended is None and outcome.ends_session is not None and not outcome.is_error:
+                    ended = SessionEnding(outcome=outcome.ends_session, reason=outcome.reason)
                 blocks.append(_tool_result(call["id"], outcome))
         elif stop == "max_tokens":
             blocks += [_tool_result(c["id"], ToolOutcome(prompts.truncated_tool_call(), True)) for c in calls]
             blocks.append(prompts.text_block(prompts.output_cut_off()))
-        if blocks and not ends and self._handoff_due(number + 1):
+        if blocks and ended is None and self._handoff_due(number + 1):
             blocks.append(prompts.text_block(prompts.handoff_request(self._turns_left(number + 1))))
-        return blocks
+        return blocks, ended
 
-    def _run_tool(self, call: dict[str, Any], now: datetime) -> ToolOutcome:
-        ctx = ToolContext(task=self.task, tasks=self.agent.tasks, now=now, tool_use_id=call["id"])
+    def _tool_outcome(
+        self, call: dict[str, Any], number: int, now: datetime, stored: dict[str, dict[str, Any]]
+    ) -> ToolOutcome:
+        """A tool call's result: the one a crashed batch already got, else the tool run now (and kept
+        at once, so a retry after a later crash does not run it again)."""
+        if call["id"] in stored:
+            self.log.info("reusing the stored result of a tool call", extra={"tool": call.get("name")})
+            return ToolOutcome.from_dict(stored[call["id"]])
+        ctx = ToolContext(
+            task=self.task, tasks=self.agent.tasks, now=now, tool_use_id=call["id"],
+            session=self.state.session, turn=number, services=self.agent.services,
+        )  # fmt: skip
         outcome = self.agent.registry.run(ctx, call.get("name", ""), call.get("input"))
         self.log.info("tool call", extra={"tool": call.get("name"), "is_error": outcome.is_error})
+        self.agent.checkpoints.save_tool_result(
+            self.task.task_id, self.state.session, number, call["id"], outcome.to_dict(), now=now
+        )
         return outcome
 
     # --- session start --------------------------------------------------------------------------
@@ -265,7 +287,7 @@ class _Batch:
             return False
         if number < limit - self.settings.handoff_margin:
             return False
-        return prompts.HANDOFF_MARK not in conversation.texts(self.messages)
+        return not prompts.handoff_requested(self.messages)
 
     def _turns_left(self, number: int) -> int:
         return self.settings.turns_per_session - number + 1

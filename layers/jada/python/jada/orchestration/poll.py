@@ -55,9 +55,10 @@ class Poller:
     state_machine_arn: str
     settings: Settings
 
-    def run(self, now: datetime) -> PollResult:
+    def run(self, now: datetime, candidates: list[Task] | None = None) -> PollResult:
+        """Start sessions for `candidates` (the runnable tasks; read now when not given)."""
         result = PollResult()
-        candidates = self.tasks.runnable(now)
+        candidates = self.tasks.runnable(now) if candidates is None else candidates
         result.runnable = len(candidates)
         paused = self.counters.sessions_paused(now) if candidates else None  # idle: one Query only
         if paused:
@@ -122,10 +123,11 @@ class Poller:
 def poll(
     now: datetime,
     *,
+    candidates: list[Task] | None = None,
     tasks: TaskStore,
     counters: CounterStore,
     sfn: Any,
     state_machine_arn: str,
     settings: Settings,
 ) -> PollResult:
-    return Poller(tasks, counters, sfn, state_machine_arn, settings).run(now)
+    return Poller(tasks, counters, sfn, state_machine_arn, settings).run(now, candidates)

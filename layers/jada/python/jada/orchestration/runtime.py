@@ -7,11 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from jada import aws
-from jada.clock import parse_time, utcnow
-from jada.orchestration.poll import PollResult, poll
+from jada.clock import utcnow
 from jada.orchestration.session_end import (
     SessionEndEvent,
     SessionEndResult,
@@ -24,16 +21,6 @@ from jada.stores.tasks import TaskStore
 from jada.telemetry import Invocation
 
 
-class PollEvent(BaseModel):
-    """The schedule's input: `{"scheduled_time": "<aws.scheduler.scheduled-time>"}`."""
-
-    model_config = ConfigDict(extra="ignore")
-    scheduled_time: str | None = None
-
-    def now(self) -> datetime:
-        return parse_time(self.scheduled_time) if self.scheduled_time else utcnow()
-
-
 class LazyClient:
     """A boto3 client made on first use (an idle poll starts no execution; most session ends
     publish nothing), so an invocation that needs none does not pay for it."""
@@ -43,26 +30,6 @@ class LazyClient:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(aws.client(self.service), name)
-
-
-def poll_from_env(event: Mapping[str, Any] | None) -> Invocation[PollResult]:
-    settings, res = Settings.from_env(), Resources.from_env()
-    res.require("tasks_table", "counters_table", "state_machine_arn")
-    result = poll(
-        PollEvent.model_validate(event or {}).now(),
-        tasks=TaskStore(res.tasks_table),
-        counters=CounterStore(res.counters_table, retention_days=settings.retention_days),
-        sfn=LazyClient("stepfunctions"),
-        state_machine_arn=res.state_machine_arn,
-        settings=settings,
-    )
-    output = {
-        "runnable": result.runnable,
-        "started": result.started,
-        "already_started": result.already_started,
-        "stopped_by": result.stopped_by,
-    }
-    return Invocation(output=output, metrics=result.metrics(), result=result)
 
 
 def end_session_from_env(

@@ -1,8 +1,9 @@
 """The Google OAuth token: kept in Secrets Manager, turned into google-auth credentials, refreshed.
 
 The secret holds the authorized-user JSON (`creds.to_json()`) plus `obtained_at` (ISO time of the
-consent) and `app_status` ("testing" or "production"): an External OAuth app in Testing status
-issues refresh tokens that die after 7 days. `{}` or an empty value means "not configured".
+consent) and, when the operator said which, `app_status` ("testing" or "production"): an External
+OAuth app in Testing status issues refresh tokens that die after 7 days. Without `app_status` the
+deployment's `googleAppTesting` setting decides. `{}` or an empty value means "not configured".
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ SCOPES = ["https://www.googleapis.com/auth/spreadsheets.readonly"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105
 REQUIRED_FIELDS = ("refresh_token", "client_id", "client_secret")
 TESTING, PRODUCTION = "testing", "production"
+#: an app in Testing status: its refresh tokens die after this many days; the alarm warns a day before
+TESTING_TOKEN_DAYS, TOKEN_AGE_WARN_DAYS = 7, 6
 #: libraries whose DEBUG logs print request and response bodies (the secret's value, tokens)
 WIRE_LOGGERS = (
     "botocore",
@@ -100,13 +103,15 @@ class TokenRecord:
         )
 
 
-def secret_value(authorized_user_json: str, obtained_at: datetime, app_status: str) -> str:
-    """What `jada auth google` stores: the authorized-user JSON plus when and for which app status."""
+def secret_value(authorized_user_json: str, obtained_at: datetime, app_status: str = "") -> str:
+    """What `jada auth google` stores: the authorized-user JSON plus when, and for which app status
+    if the operator said (empty: none recorded, the deployment's setting applies)."""
     data = json.loads(authorized_user_json)
     data.pop("token", None)  # the short-lived access token is not worth keeping
     data.pop("expiry", None)
     data["obtained_at"] = iso(obtained_at)
-    data["app_status"] = app_status
+    if app_status:
+        data["app_status"] = app_status
     return json.dumps(data)
 
 

@@ -53,6 +53,11 @@ def reply_key(session: int, turn: int) -> str:
     return f"r{session:04d}#t{turn:04d}"
 
 
+def tool_result_key(session: int, turn: int, tool_use_id: str = "") -> str:
+    """Key of one tool call's result, stored as soon as the tool returns (`x...`, apart from turns)."""
+    return f"x{session:04d}#t{turn:04d}#{tool_use_id}"
+
+
 class CheckpointStore(TableStore):
     def __init__(
         self,
@@ -139,6 +144,42 @@ class CheckpointStore(TableStore):
             return None  # a damaged reply is just called again
         result: dict[str, Any] = json.loads(body)
         return result
+
+    def save_tool_result(
+        self,
+        task_id: str,
+        session: int,
+        turn: int,
+        tool_use_id: str,
+        result: dict[str, Any],
+        *,
+        now: datetime,
+    ) -> None:
+        """Keep a tool call's result the moment it returns: a batch retried after a crash reuses it
+        instead of running the tool again."""
+        body = json.dumps(result, separators=(",", ":"))
+        if len(body) > OFFLOAD_BYTES:
+            return  # only read-only tools (views) return that much; such a call is simply run again
+        self.table.put_item(
+            Item={
+                "task_id": task_id,
+                "turn_key": tool_result_key(session, turn, tool_use_id),
+                "body": body,
+                "sha256": hashlib.sha256(body.encode()).hexdigest(),
+                "expires_at": epoch(now + self.retention),
+            }
+        )
+
+    def load_tool_results(self, task_id: str, session: int, turn: int) -> dict[str, dict[str, Any]]:
+        """The stored results of a turn's tool calls, by tool_use id (one Query)."""
+        prefix = tool_result_key(session, turn)
+        results: dict[str, dict[str, Any]] = {}
+        condition = Key("task_id").eq(task_id) & Key("turn_key").begins_with(prefix)
+        for item in self.query_all(KeyConditionExpression=condition, ConsistentRead=True):
+            body = str(item.get("body", ""))
+            if hashlib.sha256(body.encode()).hexdigest() == item.get("sha256"):
+                results[str(item["turn_key"])[len(prefix) :]] = json.loads(body)
+        return results
 
     def load_session(self, task_id: str, session: int, expected_turns: int | None = None) -> list[TurnRecord]:
         """A session's turns in order. With `expected_turns` (the count the caller's state says

@@ -33,10 +33,9 @@ from jada.models import (
 from jada.stores import schema
 from jada.stores._dynamo import TableStore, from_item, is_condition_failure, to_item
 from jada.stores.expressions import Update
+from jada.stores.queue import POLL_BATCH, RUNNABLE_QUEUE, RunnableQueue
 
 BY_STATUS_INDEX = schema.TASKS.indexes[0].name
-RUNNABLE_INDEX = schema.TASKS.indexes[1].name
-RUNNABLE_QUEUE = "runnable"
 #: ids become parts of attribute paths (`holders.<id>-s1`) and execution names: plain names only
 TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -136,14 +135,10 @@ class TaskStore(TableStore):
             tasks.extend(self.list_by_status(status, limit))
         return sorted(tasks, key=lambda t: t.created_at)[:limit]
 
-    def runnable(self, now: datetime, limit: int = 50) -> list[Task]:
+    def runnable(self, now: datetime, limit: int = POLL_BATCH) -> list[Task]:
         """Pending tasks and suspended tasks that are due, best first: one Query when idle."""
-        return self._query(
-            IndexName=RUNNABLE_INDEX,
-            KeyConditionExpression=Key("queue").eq(RUNNABLE_QUEUE),
-            FilterExpression=Attr("ready_at").lte(iso(now)),
-            limit=limit,
-        )
+        items = RunnableQueue(self.table_name, self._table).items(now, limit)
+        return [task_of(item) for item in items]
 
     def _query(self, *, limit: int, **query: Any) -> list[Task]:
         return [task_of(item) for item in self.query_all(limit=limit, **query)]
