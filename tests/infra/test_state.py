@@ -79,11 +79,11 @@ def test_tables_are_on_demand_encrypted_with_pitr_and_ttl_and_retained(template:
 
 def test_the_store_code_uses_the_index_names_the_template_has(template: Template) -> None:
     from jada.stores.queue import RUNNABLE_INDEX
-    from jada.stores.tasks import BY_STATUS_INDEX
+    from jada.stores.tasks import BY_CREATED_INDEX, BY_STATUS_INDEX
 
     _, table = only(template, "AWS::DynamoDB::Table", "StateTasks")
     names = {g["IndexName"] for g in table["Properties"]["GlobalSecondaryIndexes"]}
-    assert {BY_STATUS_INDEX, RUNNABLE_INDEX} == names
+    assert {BY_STATUS_INDEX, RUNNABLE_INDEX, BY_CREATED_INDEX} == names
 
 
 # --- checkpoint bucket ------------------------------------------------------------------------

@@ -82,6 +82,8 @@ def test_every_status_is_reachable_from_pending() -> None:
         (Out.TURN_LIMIT, 4, 3, (S.FAILED, "turn budget exhausted")),
         (Out.TURN_LIMIT, 1, 1, (S.FAILED, "turn budget exhausted")),
         (Out.FAILED, 1, 3, (S.FAILED, None)),
+        (Out.STOPPED, 1, 3, (S.SUSPENDED, None)),
+        (Out.STOPPED, 3, 3, (S.SUSPENDED, None)),
     ],
 )
 def test_status_after_session(

@@ -19,8 +19,8 @@ from jada import aws
 from jada.clock import iso, utcnow
 from jada.errors import ConfigurationError
 
-from jada_tools.cli.common import FAILED, fail
-from jada_tools.cli.stack import DEFAULT_STACK, outputs
+from jada_tools.cli.common import FAILED, STACK, fail
+from jada_tools.cli.stack import outputs
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -46,7 +46,7 @@ APP_STATUS = typer.Option(
     show_default=False,
 )
 PORT = typer.Option(0, "--port", help="Local port for Google's redirect (0: any free port).")
-STACK = typer.Option(DEFAULT_STACK, "--stack", help="The deployed stack's name.")
+CLIENT_TYPES = ("installed", "web")
 
 
 def load_client_config(path: Path) -> dict[str, Any]:

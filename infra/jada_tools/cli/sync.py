@@ -8,18 +8,17 @@ from datetime import timedelta
 from typing import Any
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from jada import aws
 from jada.clock import iso, utcnow
 from jada.errors import ConfigurationError
 from jada.telemetry import SHEET_SYNC_ALARMS, alarm_name
 
-from jada_tools.cli.stack import DEFAULT_STACK, outputs
+from jada_tools.cli.common import AS_JSON, FAILED, STACK, CliError, fail, guard
+from jada_tools.cli.stack import outputs
 
 app = typer.Typer(no_args_is_help=True)
 
-STACK = typer.Option(DEFAULT_STACK, "--stack", help="The deployed stack's name.")
-AS_JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
 TESTING_TOKEN_DAYS = 7
 
 HINTS = {
@@ -33,17 +32,9 @@ HINTS = {
 }
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
-@app.command("now")
-def now(stack: str = STACK, as_json: bool = AS_JSON) -> None:
-    """Invoke the sync function synchronously; exit 1 unless the outcome is ok."""
+def _invoke_sync(name: str) -> Any:
     try:
-        name = outputs(stack)["SyncFunctionName"]
-        response = aws.client("lambda").invoke(
+        return aws.client("lambda").invoke(
             FunctionName=name,
             InvocationType="RequestResponse",
             Payload=json.dumps({"source": "jada sync now"}).encode(),
@@ -51,15 +42,23 @@ def now(stack: str = STACK, as_json: bool = AS_JSON) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "TooManyRequestsException":
             # the function runs one sync at a time (reserved concurrency 1)
-            raise _fail("cannot run the sync: a sync is already running; try again in a minute", 1) from None
-        raise _fail(f"cannot run the sync: {exc}") from None
-    except (ConfigurationError, BotoCoreError) as exc:
-        raise _fail(f"cannot run the sync: {exc}") from None
+            raise CliError(
+                "cannot run the sync: a sync is already running; try again in a minute", FAILED
+            ) from None
+        raise
+
+
+@app.command("now")
+def now(stack: str = STACK, as_json: bool = AS_JSON) -> None:
+    """Invoke the sync function synchronously; exit 1 unless the outcome is ok."""
+    name = guard(lambda: outputs(stack)["SyncFunctionName"])
+    response = guard(lambda: _invoke_sync(name))
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
         error = payload if isinstance(payload, dict) else {}
-        raise _fail(
-            f"the sync function failed: {error.get('errorType', 'error')}: {error.get('errorMessage', '')}"
+        fail(
+            f"the sync function failed: {error.get('errorType', 'error')}: {error.get('errorMessage', '')}",
+            FAILED,
         )
     if as_json:
         typer.echo(json.dumps(payload, indent=2))
@@ -97,15 +96,14 @@ def status(
     stack: str = STACK, as_json: bool = AS_JSON, runs: int = typer.Option(5, help="How many runs.")
 ) -> None:
     """The last sync runs, the Google token's age and the sync alarms' states."""
-    try:
-        found = outputs(stack)
-        report: dict[str, Any] = {
+    found = guard(lambda: outputs(stack))
+    report: dict[str, Any] = guard(
+        lambda: {
             "runs": _last_runs(found["SheetTableName"], runs),
             "token": _token_summary(found["GoogleTokenSecretArn"]),
             "alarms": _alarms(stack),
         }
-    except (ConfigurationError, ClientError, BotoCoreError) as exc:
-        raise _fail(f"cannot read the sync status: {exc}") from None
+    )
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str))
         return

@@ -222,8 +222,9 @@ def test_unknown_stack_is_a_clear_error(cloud: Cloud, monkeypatch: pytest.Monkey
     cli_stack.outputs.cache_clear()
     result = CliRunner().invoke(app, ["tasks", "list", "--stack", "Nope"])
     cli_stack.outputs.cache_clear()
-    assert result.exit_code == 1
-    assert "cannot read stack Nope" in result.output
+    assert result.exit_code == 2  # missing configuration: exit 2 with the fix
+    assert "error: cannot read stack Nope" in result.output
+    assert "pass --stack NAME and --region REGION" in result.output
 
 
 def test_the_cli_does_not_import_the_model_or_google_clients() -> None:

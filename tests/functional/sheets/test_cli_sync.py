@@ -96,8 +96,8 @@ def test_sync_now_reports_a_crashed_function(deployed: InProcessLambda, world: S
         FunctionName=FUNCTION, Environment={"Variables": env}
     )
     result = invoke("sync", "now")
-    assert result.exit_code == 2
-    assert "the sync function failed: ResourceNotFoundException" in result.output
+    assert result.exit_code == 1  # an unexpected failure, not bad input
+    assert "error: the sync function failed: ResourceNotFoundException" in result.output
 
 
 def test_sync_now_without_a_stack(monkeypatch: pytest.MonkeyPatch, moto_aws: None) -> None:

@@ -90,6 +90,12 @@ FATAL_ERRORS: tuple[str, ...] = (
 )
 
 
+# --- operator -----------------------------------------------------------------------------
+class StoppedByOperator(JadaError):
+    """The error name `jada tasks stop` gives `StopExecution`: session end records the session as
+    `stopped` (not failed) and suspends the task."""
+
+
 # --- settings -------------------------------------------------------------------------------
 class ConfigurationError(JadaError):
     """A required setting or environment variable is missing or invalid."""

@@ -20,6 +20,8 @@ class SessionOutcome(StrEnum):
     TURN_LIMIT = "turn_limit"
     BLOCKED = "blocked"
     FAILED = "failed"
+    #: the operator stopped the session (`jada tasks stop`): the task is suspended, not failed
+    STOPPED = "stopped"
 
 
 #: a turn batch's status when the session goes on (the state machine loops on it); any other
@@ -27,6 +29,8 @@ class SessionOutcome(StrEnum):
 CONTINUE = "continue"
 #: a task's failure reason when its last allowed session ended at the turn limit
 BUDGET_EXHAUSTED = "turn budget exhausted"
+#: the reason recorded on a session the operator stopped (`jada tasks stop`)
+STOPPED_REASON = "stopped by the operator"
 
 
 S = TaskStatus
@@ -48,6 +52,8 @@ FINAL: frozenset[TaskStatus] = frozenset(s for s, targets in TRANSITIONS.items()
 #: keeps them again); while a task waits in PARKED, they never expire.
 RELEASES_HISTORY: frozenset[TaskStatus] = FINAL | {S.FAILED}
 PARKED: frozenset[TaskStatus] = frozenset({S.BLOCKED, S.SUSPENDED})
+#: Statuses in which an operator may edit a task's title, prompt and priority (no session runs).
+EDITABLE: frozenset[TaskStatus] = frozenset({S.PENDING, S.SUSPENDED, S.BLOCKED, S.FAILED})
 
 
 def can_transition(current: TaskStatus, target: TaskStatus) -> bool:
@@ -67,6 +73,8 @@ def status_after_session(
         return S.DONE, None
     if outcome is SessionOutcome.BLOCKED:
         return S.BLOCKED, None
+    if outcome is SessionOutcome.STOPPED:
+        return S.SUSPENDED, None
     if outcome is SessionOutcome.TURN_LIMIT:
         if sessions_run >= max_sessions_per_task:
             return S.FAILED, BUDGET_EXHAUSTED

@@ -39,6 +39,8 @@ class SessionRecord(BaseModel):
     outcome: SessionOutcome | None = None
     reason: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    #: when an operator asked to stop this session (`jada tasks stop`); the batch stops at the next turn
+    stop_requested_at: str | None = None
 
 
 class Answer(BaseModel):

@@ -47,6 +47,7 @@ class M:
     SESSION_TURN_LIMIT = "SessionTurnLimit"
     SESSION_BLOCKED = "SessionBlocked"
     SESSION_FAILED = "SessionFailed"
+    SESSION_STOPPED = "SessionStopped"
     TASK_DONE = "TaskDone"
     TASK_SUSPENDED = "TaskSuspended"
     TASK_BLOCKED = "TaskBlocked"

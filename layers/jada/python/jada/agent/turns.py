@@ -22,7 +22,7 @@ from jada.agent.outcome import Ending, ending_of
 from jada.agent.pricing import usage_of
 from jada.agent.tools import Registry, Services, ToolContext, ToolOutcome
 from jada.clock import iso, utcnow
-from jada.lifecycle import CONTINUE, SessionOutcome
+from jada.lifecycle import CONTINUE, STOPPED_REASON, SessionOutcome
 from jada.models import SessionEnding, SessionRecord, Task, TurnRecord, Usage
 from jada.settings import Settings
 from jada.stores.checkpoints import CheckpointStore
@@ -120,13 +120,21 @@ class _Batch:
         if ending is not None:  # a retried batch after the session already ended
             self._record_ending(ending)
             return self._result(ending.outcome.value, ending.reason)
-        return self._limit_reached() or self._batch_done()
+        return self._stop_requested() or self._limit_reached() or self._batch_done()
 
     def _stop_after_turn(self, record: TurnRecord, ending: Ending | None) -> BatchResult | None:
         if ending is not None:
             self._record_ending(ending)
             return self._result(ending.outcome.value, ending.reason)
-        return self._limit_reached() or self._batch_done()
+        return self._stop_requested() or self._limit_reached() or self._batch_done()
+
+    def _stop_requested(self) -> BatchResult | None:
+        """The operator stopped this session (`jada tasks stop`): no further model call. The task
+        is re-read after every turn (`_account`), so this costs no extra request."""
+        record = self.task.sessions.get(str(self.state.session))
+        if record is not None and (record.stop_requested_at or record.ended_at):
+            return self._result(SessionOutcome.STOPPED.value, STOPPED_REASON)
+        return None
 
     def _limit_reached(self) -> BatchResult | None:
         turns = len(self.records)
@@ -302,7 +310,7 @@ class _Batch:
         )
         total = sum((r.usage for r in self.records), Usage())
         session = session.model_copy(update={"turns": len(self.records), "usage": total})
-        tasks.update_session(self.task.task_id, session, now=now)
+        tasks.record_progress(self.task.task_id, session, now=now)
         self.task = tasks.add_usage(self.task.task_id, usage, now=now)
 
     def _record_ending(self, ending: Ending) -> None:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from jada.clock import iso, next_month, parse_time
-from jada.errors import IllegalTransition, SpendLimitReached
+from jada.errors import IllegalTransition, SpendLimitReached, StoppedByOperator
 from jada.lifecycle import (
     BUDGET_EXHAUSTED,
     PARKED,
     RELEASES_HISTORY,
+    STOPPED_REASON,
     SessionOutcome,
     TaskStatus,
     status_after_session,
@@ -39,6 +40,7 @@ OUTCOME_METRIC = {
     SessionOutcome.TURN_LIMIT: M.SESSION_TURN_LIMIT,
     SessionOutcome.BLOCKED: M.SESSION_BLOCKED,
     SessionOutcome.FAILED: M.SESSION_FAILED,
+    SessionOutcome.STOPPED: M.SESSION_STOPPED,
 }
 STATUS_METRIC = {
     TaskStatus.DONE: M.TASK_DONE,
@@ -65,10 +67,13 @@ class SessionEndEvent(BaseModel):
     error: StepError | None = None
 
 
+#: the error name of an execution stopped without one of its own (e.g. StopExecution with no error)
+ABORTED = "States.Aborted"
+
 #: execution status -> (error name, what happened) when the event carries no error of its own
 STATUS_ERRORS = {
     "TIMED_OUT": ("States.Timeout", "hit the state machine's timeout"),
-    "ABORTED": ("States.Aborted", "was stopped (aborted)"),
+    "ABORTED": (ABORTED, "was stopped (aborted)"),
     "FAILED": ("States.Failed", "failed"),
 }
 
@@ -111,7 +116,13 @@ class SessionEndResult:
         }
 
 
-def outcome_and_reason(event: SessionEndEvent) -> tuple[SessionOutcome, str | None]:
+def outcome_and_reason(
+    event: SessionEndEvent, record: SessionRecord | None = None
+) -> tuple[SessionOutcome, str | None]:
+    """The session's outcome and reason. An execution the operator stopped (`StoppedByOperator`,
+    or aborted after `jada tasks stop` marked the session) ended `stopped`, not `failed`."""
+    if is_operator_stop(event, record):
+        return SessionOutcome.STOPPED, STOPPED_REASON
     if event.error is not None:
         return SessionOutcome.FAILED, _clip(f"{event.error.Error}: {_cause_message(event.error.Cause)}")
     try:
@@ -119,6 +130,17 @@ def outcome_and_reason(event: SessionEndEvent) -> tuple[SessionOutcome, str | No
     except ValueError:
         return SessionOutcome.FAILED, f"unexpected batch status {event.status!r}"
     return outcome, _clip(event.reason) if event.reason else None
+
+
+def is_operator_stop(event: SessionEndEvent, record: SessionRecord | None) -> bool:
+    if event.status == SessionOutcome.STOPPED.value:
+        return True
+    if event.error is None:
+        return False
+    if event.error.Error == StoppedByOperator.__name__:
+        return True
+    requested = record is not None and record.stop_requested_at is not None
+    return requested and event.error.Error == ABORTED
 
 
 def _cause_message(cause: str | None) -> str:
@@ -140,9 +162,12 @@ def _clip(text: str) -> str:
 
 def sessions_in_budget(task: Task) -> int:
     """Sessions counted against `max_sessions_per_task`: those since the task last failed (an
-    operator's retry starts a fresh budget), the current one included."""
+    operator's retry starts a fresh budget), the current one included; sessions the operator
+    stopped do not count."""
     count = 0
     for record in reversed(task.session_list()):
+        if record.outcome is SessionOutcome.STOPPED:
+            continue
         ended_failing = record.outcome is SessionOutcome.FAILED or record.reason == BUDGET_EXHAUSTED
         if record.ended_at is not None and ended_failing:
             break
@@ -160,15 +185,17 @@ def end_session(
     topic_arn: str,
     settings: Settings,
     checkpoints: CheckpointStore,
+    resume_at: datetime | None = None,
 ) -> SessionEndResult:
-    outcome, reason = outcome_and_reason(event)
+    """`resume_at`: when a suspended task becomes due again (default `now`: the next poll)."""
     if event.error is not None and event.error.Error == SpendLimitReached.__name__:
         # the API refuses every request until the limit resets: start no more sessions till then
-        counters.pause_sessions(reason or "spend limit reached", next_month(now), now)
+        said = outcome_and_reason(event)[1]
+        counters.pause_sessions(said or "spend limit reached", next_month(now), now)
     task = tasks.get(event.task_id)
-    record = task.sessions.get(str(event.session)) or SessionRecord(
-        number=event.session, execution=event.execution, started_at=iso(now)
-    )
+    stored = task.sessions.get(str(event.session))
+    outcome, reason = outcome_and_reason(event, stored)
+    record = stored or SessionRecord(number=event.session, execution=event.execution, started_at=iso(now))
     if record.ended_at is not None:  # a retry of an invocation that already recorded it
         counters.release_slot(event.execution)
         settle_history(checkpoints, task.task_id, task.status, parse_time(record.ended_at))
@@ -207,7 +234,7 @@ def end_session(
         result.notified = notify_blocked(task, fields["blocked_reason"], sns=sns, topic_arn=topic_arn)
     try:
         tasks.transition(
-            task.task_id, target, now=now, expected=TaskStatus.RUNNING, ready_at=now,
+            task.task_id, target, now=now, expected=TaskStatus.RUNNING, ready_at=resume_at or now,
             set_fields=fields, session=closed,
         )  # fmt: skip
     except IllegalTransition:

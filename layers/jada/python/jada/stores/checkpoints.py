@@ -181,10 +181,13 @@ class CheckpointStore(TableStore):
                 results[str(item["turn_key"])[len(prefix) :]] = json.loads(body)
         return results
 
-    def load_session(self, task_id: str, session: int, expected_turns: int | None = None) -> list[TurnRecord]:
+    def load_session(
+        self, task_id: str, session: int, expected_turns: int | None = None, *, strict: bool = True
+    ) -> list[TurnRecord]:
         """A session's turns in order. With `expected_turns` (the count the caller's state says
-        ran), fewer stored turns raise CheckpointMissing: a lost last turn is not a gap."""
-        records = self._load(task_id, Key("turn_key").begins_with(f"s{session:04d}#"))
+        ran), fewer stored turns raise CheckpointMissing: a lost last turn is not a gap.
+        `strict=False` (readers such as the CLI) returns what is stored, gaps included."""
+        records = self._load(task_id, Key("turn_key").begins_with(f"s{session:04d}#"), strict=strict)
         if expected_turns is not None and len(records) < expected_turns:
             raise CheckpointMissing(
                 f"task {task_id} session {session}: {expected_turns} turns ran but {len(records)} are stored",
@@ -192,9 +195,9 @@ class CheckpointStore(TableStore):
             )
         return records
 
-    def load_task(self, task_id: str) -> list[TurnRecord]:
-        """Every stored turn of a task, all sessions, in order."""
-        return self._load(task_id, Key("turn_key").begins_with(TURN_PREFIX))
+    def load_task(self, task_id: str, *, strict: bool = True) -> list[TurnRecord]:
+        """Every stored turn of a task, all sessions, in order (`strict`: as in `load_session`)."""
+        return self._load(task_id, Key("turn_key").begins_with(TURN_PREFIX), strict=strict)
 
     # --- retention ------------------------------------------------------------------------------
     def release(self, task_id: str, finished_at: datetime) -> int:
@@ -275,12 +278,13 @@ class CheckpointStore(TableStore):
             if marker["Key"] == key and marker.get("IsLatest"):
                 self.s3.delete_object(Bucket=self.bucket, Key=key, VersionId=marker["VersionId"])
 
-    def _load(self, task_id: str, sort_condition: Any) -> list[TurnRecord]:
+    def _load(self, task_id: str, sort_condition: Any, *, strict: bool = True) -> list[TurnRecord]:
         items = self.query_all(
             KeyConditionExpression=Key("task_id").eq(task_id) & sort_condition, ConsistentRead=True
         )
         records = [self._decode(from_item(item)) for item in items]
-        self._check_sequence(task_id, records)
+        if strict:
+            self._check_sequence(task_id, records)
         return records
 
     def _decode(self, item: dict[str, Any]) -> TurnRecord:

@@ -46,7 +46,12 @@ class TableSpec:
 
 TASKS = TableSpec(
     pk="task_id",
-    indexes=(IndexSpec("by_status", "status", "rank"), IndexSpec("runnable", "queue", "rank")),
+    indexes=(
+        IndexSpec("by_status", "status", "rank"),
+        IndexSpec("runnable", "queue", "rank"),
+        #: every task (`catalog` is the same on all): newest or oldest first, pageable
+        IndexSpec("by_created", "catalog", "created_key"),
+    ),
 )
 COUNTERS = TableSpec(pk="pk")
 CHECKPOINTS = TableSpec(pk="task_id", sk="turn_key")

@@ -4,6 +4,8 @@ Indexes (see infra/jada_infra/state.py):
 - `by_status` (status, rank): list a status in priority-then-age order, no Scan.
 - `runnable` (queue, rank), sparse: only pending and suspended tasks carry `queue`, so the poll
   finds every runnable task with one Query (suspended ones filtered on `ready_at`).
+- `by_created` (catalog, created_key): every task carries `catalog` = "tasks" and `created_key` =
+  `<created_at>#<task_id>`, so one Query lists tasks newest (or oldest) first, a page at a time.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
-from jada.clock import iso
+from jada.clock import iso, parse_time
 from jada.errors import IllegalTransition, InvalidTaskInput, TaskNotFound
-from jada.lifecycle import RUNNABLE, TaskStatus, sources_of
+from jada.lifecycle import EDITABLE, RUNNABLE, TaskStatus, sources_of
 from jada.models import (
     MAX_PRIORITY,
     MAX_PROMPT_CHARS,
@@ -36,6 +39,11 @@ from jada.stores.expressions import Update
 from jada.stores.queue import POLL_BATCH, RUNNABLE_QUEUE, RunnableQueue
 
 BY_STATUS_INDEX = schema.TASKS.indexes[0].name
+BY_CREATED_INDEX = schema.TASKS.indexes[2].name
+#: the `catalog` value every task carries (the partition of the `by_created` index)
+CATALOG = "tasks"
+#: items one request of a status-filtered listing reads
+FILTERED_BATCH = 100
 #: ids become parts of attribute paths (`holders.<id>-s1`) and execution names: plain names only
 TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -54,22 +62,53 @@ def rank(priority: int, created_at: str, task_id: str) -> str:
     return f"{MAX_PRIORITY - priority:03d}#{created_at}#{task_id}"
 
 
+def created_key(created_at: str, task_id: str) -> str:
+    """Sort key of the `by_created` index: creation time, then id (unique, so pages never overlap)."""
+    return f"{created_at}#{task_id}"
+
+
 def task_of(item: dict[str, Any]) -> Task:
     return Task.model_validate(from_item(item))
 
 
-def validate_new_task(title: str, prompt: str, priority: int) -> tuple[str, str]:
+def validate_prompt(prompt: str) -> str:
     prompt = prompt.strip()
     if not prompt:
         raise InvalidTaskInput("the prompt is empty")
-    title = (title or "").strip() or prompt.splitlines()[0][:80]
     if len(prompt) > MAX_PROMPT_CHARS:
         raise InvalidTaskInput(f"the prompt has {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
+    return prompt
+
+
+def validate_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise InvalidTaskInput("the title is empty")
     if len(title) > MAX_TITLE_CHARS:
         raise InvalidTaskInput(f"the title has {len(title)} characters; the limit is {MAX_TITLE_CHARS}")
+    return title
+
+
+def validate_priority(priority: int) -> int:
     if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
         raise InvalidTaskInput(f"priority must be between {MIN_PRIORITY} and {MAX_PRIORITY}, got {priority}")
+    return priority
+
+
+def validate_new_task(title: str, prompt: str, priority: int) -> tuple[str, str]:
+    prompt = validate_prompt(prompt)
+    title = validate_title((title or "").strip() or prompt.splitlines()[0][:80])
+    validate_priority(priority)
     return title, prompt
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of a listing, and where the next (older) page starts."""
+
+    tasks: list[Task]
+    #: pass as `before` for the next page; None when there is none
+    next_before: str | None = None
 
 
 class TaskStore(TableStore):
@@ -129,18 +168,58 @@ class TaskStore(TableStore):
             limit=limit,
         )
 
-    def list_all(self, limit: int = 100) -> list[Task]:
-        tasks: list[Task] = []
-        for status in TaskStatus:
-            tasks.extend(self.list_by_status(status, limit))
-        return sorted(tasks, key=lambda t: t.created_at)[:limit]
+    def list_all(self, limit: int | None = None) -> list[Task]:
+        """Every task (or the first `limit`), oldest first: one Query, paged."""
+        return self._query(
+            IndexName=BY_CREATED_INDEX, KeyConditionExpression=Key("catalog").eq(CATALOG), limit=limit
+        )
+
+    def list_newest(
+        self, limit: int = 20, *, status: TaskStatus | None = None, before: str | None = None
+    ) -> TaskPage:
+        """Tasks newest first, at most `limit`, only `status` if given. `before` (a task id, or an
+        ISO time) starts the page after that task (or at tasks created before that time): the
+        page's `next_before` continues where it stopped."""
+        key = Key("catalog").eq(CATALOG)
+        if before:
+            key = key & Key("created_key").lt(self._cursor(before))
+        query: dict[str, Any] = {
+            "IndexName": BY_CREATED_INDEX,
+            "KeyConditionExpression": key,
+            "ScanIndexForward": False,
+        }
+        # Limit: read (and be billed for) about one page, not DynamoDB's default of 1 MB; with a
+        # filter, items of other statuses are read too, so each request reads a larger batch
+        query["Limit"] = limit + 1
+        if status is not None:
+            query["FilterExpression"] = Attr("status").eq(status.value)
+            query["Limit"] = max(limit + 1, FILTERED_BATCH)
+        found = self._query(limit=limit + 1, **query)
+        more = len(found) > limit
+        return TaskPage(found[:limit], found[limit - 1].task_id if more else None)
+
+    def _cursor(self, before: str) -> str:
+        """The `created_key` a page starts below: a task id's own key, or a time's."""
+        if TASK_ID.fullmatch(before):
+            try:
+                task = self.get(before)
+            except TaskNotFound:
+                pass
+            else:
+                return created_key(task.created_at, task.task_id)
+        try:
+            return iso(parse_time(before))
+        except ValueError:
+            raise InvalidTaskInput(
+                f"--before takes a task id or an ISO time (2026-05-12T22:00:00Z); {before!r} is neither"
+            ) from None
 
     def runnable(self, now: datetime, limit: int = POLL_BATCH) -> list[Task]:
         """Pending tasks and suspended tasks that are due, best first: one Query when idle."""
         items = RunnableQueue(self.table_name, self._table).items(now, limit)
         return [task_of(item) for item in items]
 
-    def _query(self, *, limit: int, **query: Any) -> list[Task]:
+    def _query(self, *, limit: int | None, **query: Any) -> list[Task]:
         return [task_of(item) for item in self.query_all(limit=limit, **query)]
 
     # --- status changes ---------------------------------------------------------------------
@@ -221,6 +300,67 @@ class TaskStore(TableStore):
             )
         return task_of(written)
 
+    # --- operator edits ----------------------------------------------------------------------
+    def edit(
+        self,
+        task_id: str,
+        *,
+        now: datetime,
+        title: str | None = None,
+        prompt: str | None = None,
+        priority: int | None = None,
+    ) -> Task:
+        """Change a task's title, prompt or priority while no session runs it (pending,
+        suspended, blocked, failed). A conditional write on the status: a poll claiming the task
+        at the same moment either sees the edit or makes this refuse it."""
+        fields: dict[str, Any] = {}
+        if title is not None:
+            fields["title"] = validate_title(title)
+        if prompt is not None:
+            fields["prompt"] = validate_prompt(prompt)
+        if priority is not None:
+            fields["priority"] = validate_priority(priority)
+        if not fields:
+            raise InvalidTaskInput("nothing to change: give a new title, prompt or priority")
+        task = self.get(task_id)  # raises TaskNotFound
+        if priority is not None:
+            fields["rank"] = rank(priority, task.created_at, task.task_id)
+        update = self._changed(now).increment("version").set_or_remove(fields)
+        update.when(Attr("status").is_in(sorted(s.value for s in EDITABLE)))
+        written = self._write(task_id, update, returns="ALL_NEW")
+        if written is None:
+            current = self.get(task_id)
+            editable = ", ".join(s.value for s in TaskStatus if s in EDITABLE)
+            raise IllegalTransition(
+                f"task {task_id} is {current.status}; only {editable} tasks can be edited"
+                + (" (stop its session first)" if current.status is TaskStatus.RUNNING else ""),
+                task_id=task_id,
+                current=current.status.value,
+            )
+        return task_of(written)
+
+    def request_stop(self, task_id: str, number: int, *, now: datetime) -> Task:
+        """Mark running session `number` as stopped by the operator (before its execution is
+        stopped): whatever ends the session then records it `stopped`, and a batch still running
+        ends after its current turn."""
+        path = f"sessions.{number}"
+        update = (
+            self._changed(now)
+            .set(f"{path}.stop_requested_at", iso(now))
+            .when(Attr("status").eq(TaskStatus.RUNNING.value))
+            .when(Attr(path).exists())
+            .when(Attr(f"{path}.ended_at").not_exists() | Attr(f"{path}.ended_at").attribute_type("NULL"))
+        )
+        written = self._write(task_id, update, returns="ALL_NEW")
+        if written is None:
+            current = self.get(task_id)
+            raise IllegalTransition(
+                f"task {task_id} is {current.status} and session {number} is not running; nothing to stop",
+                task_id=task_id,
+                current=current.status.value,
+            )
+        return task_of(written)
+
     # --- fields that change while running ---------------------------------------------------
     def update_fields(self, task_id: str, *, now: datetime, **fields: Any) -> None:
         """Set fields; a None value removes the field."""
@@ -238,6 +378,19 @@ class TaskStore(TableStore):
     def update_session(self, task_id: str, session: SessionRecord, *, now: datetime) -> None:
         update = self._changed(now).set(f"sessions.{session.number}", session.model_dump(mode="json"))
         self._update(task_id, update)
+
+    def record_progress(self, task_id: str, session: SessionRecord, *, now: datetime) -> None:
+        """A running session's turns and usage, leaving the rest of its record alone (its end or
+        a stop request written meanwhile by another writer stays); the whole record if none is stored."""
+        path = f"sessions.{session.number}"
+        update = (
+            self._changed(now)
+            .set(f"{path}.turns", session.turns)
+            .set(f"{path}.usage", session.usage.model_dump(mode="json"))
+            .when(Attr(path).exists())
+        )
+        if self._write(task_id, update) is None:
+            self.update_session(task_id, session, now=now)  # raises TaskNotFound
 
     def add_usage(self, task_id: str, usage: Usage, *, now: datetime) -> Task:
         """Add to the task's usage totals in one atomic update (no lost update between writers)."""
@@ -286,6 +439,8 @@ class TaskStore(TableStore):
     def _item(task: Task) -> dict[str, Any]:
         data = task.model_dump(mode="json")
         data["rank"] = rank(task.priority, task.created_at, task.task_id)
+        data["catalog"] = CATALOG
+        data["created_key"] = created_key(task.created_at, task.task_id)
         if task.status in RUNNABLE:
             data["queue"] = RUNNABLE_QUEUE
         return to_item(data)
