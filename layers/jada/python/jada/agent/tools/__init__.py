@@ -33,7 +33,11 @@ from jada.settings import Settings
 
 BUILT_INS: tuple[Tool, ...] = (complete_task.TOOL, create_task.TOOL, save_progress.TOOL, block_task.TOOL)
 #: work tools, in the order they appear in every request
-WORK_TOOLS: tuple[Callable[[Settings], Sequence[Tool]], ...] = (editor.tools, deploy_site.tools, port_sheet.tools)
+WORK_TOOLS: tuple[Callable[[Settings], Sequence[Tool]], ...] = (
+    editor.tools,
+    deploy_site.tools,
+    port_sheet.tools,
+)
 #: tools Anthropic runs (server tools, MCP toolsets), after the client tools
 HOSTED_TOOLS: tuple[Callable[[Settings], Sequence[HostedTool]], ...] = (server_tools.hosted, mcp.hosted)
 
