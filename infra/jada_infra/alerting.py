@@ -38,6 +38,8 @@ class Alerting(Construct):
         )
         self.topic.add_subscription(subscriptions.EmailSubscription(alert_email))
         self._action = actions.SnsAction(self.topic)
+        #: every alarm made by `alarm`, in order (the dashboard shows their states)
+        self.alarms: list[cloudwatch.Alarm] = []
 
     def alarm(
         self,
@@ -67,4 +69,5 @@ class Alerting(Construct):
         )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
         return alarm

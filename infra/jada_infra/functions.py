@@ -29,10 +29,12 @@ def python_function(
     memory_size: int = 256,
     description: str = "",
     reserved_concurrency: int | None = None,
+    tracing: lambda_.Tracing = lambda_.Tracing.ACTIVE,
 ) -> lambda_.Function:
     """`with_dependencies` adds the third-party layer (anthropic, Google clients); the poll
     function goes without it to keep its cold start small. `reserved_concurrency` caps how many
-    invocations run at once (1: never two overlapping runs)."""
+    invocations run at once (1: never two overlapping runs). `tracing` PASS_THROUGH traces only
+    requests a caller sampled (the schedule samples none)."""
     log_group = logs.LogGroup(
         scope,
         f"{cid}Logs",
@@ -53,7 +55,7 @@ def python_function(
         layers=function_layers,
         timeout=timeout or Duration.seconds(60),
         memory_size=memory_size,
-        tracing=lambda_.Tracing.ACTIVE,
+        tracing=tracing,
         log_group=log_group,
         description=description,
         environment={

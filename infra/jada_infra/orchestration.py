@@ -8,13 +8,14 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 from jada.errors import RETRYABLE_ERRORS
-from jada.lifecycle import BUDGET_EXHAUSTED, CONTINUE, SessionOutcome
+from jada.lifecycle import CONTINUE, SessionOutcome
 from jada.telemetry import M
 
 from jada_infra.alerting import Alerting, jada_metric
@@ -63,6 +64,7 @@ class Orchestration(Construct):
         )  # fmt: skip
         state.grant_task_access(self.turn_batch)
         state.grant_checkpoints(self.turn_batch)
+        state.grant_spend_recording(self.turn_batch)
         self.anthropic_secret.grant_read(self.turn_batch)
         skip_checkov(
             self.turn_batch,
@@ -97,7 +99,7 @@ class Orchestration(Construct):
 
         self.poll = python_function(
             self, "Poll", folder="poll", layers=layers, settings=settings, with_dependencies=False,
-            timeout=Duration.seconds(30), reserved_concurrency=1,
+            timeout=Duration.seconds(30), reserved_concurrency=1, tracing=lambda_.Tracing.PASS_THROUGH,
             description="jada: start sessions for runnable tasks within the quota and the cap",
             environment={**common, "STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
         )  # fmt: skip
@@ -232,14 +234,10 @@ class Orchestration(Construct):
 
     # --- alarms -------------------------------------------------------------------------------
     def _alarms(self, alerting: Alerting) -> None:
-        stack_page = "Step Functions console, state machine of stack Jada"
-        alerting.alarm(
-            "TaskFailed",
-            metric=jada_metric(M.TASK_FAILED),
-            description=f"A jada task failed (an error, or '{BUDGET_EXHAUSTED}' after its last session). "
-            "Run `jada tasks list --status failed` and `jada tasks show <id>` for the reason and the "
-            "execution links; fix the cause, then `jada tasks retry <id>`.",
-        )
+        """One alarm per incident. A failed task emails by itself (session end: its title, reason
+        and the commands), so failed executions, timeouts and turn-batch errors raise no alarm of
+        their own; what could stop that email (session end failing, EventBridge unable to invoke
+        it) and what fails every session (the API key, the spend limit) does."""
         alerting.alarm(
             "ModelAuthFailed",
             metric=jada_metric(M.MODEL_AUTH_FAILED),
@@ -263,34 +261,18 @@ class Orchestration(Construct):
             evaluation_periods=2,
             comparison=COMPARE_LT,
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            description="The poll has not run (no PollHeartbeat): no new sessions start. Check the "
-            "PollSchedule in the EventBridge Scheduler console (enabled?), the Poll function's errors and "
-            "logs in the Lambda console, and the schedule's dead-letter queue.",
-        )
-        for cid, fn, name in (
-            ("PollErrors", self.poll, "Poll"),
-            ("TurnBatchErrors", self.turn_batch, "TurnBatch"),
-            ("SessionEndErrors", self.session_end, "SessionEnd"),
-        ):
-            alerting.alarm(
-                cid,
-                metric=fn.metric_errors(period=Duration.minutes(5), statistic="Sum"),
-                description=f"The {name} Lambda function raised errors. Open its logs (Lambda console, "
-                f"function of stack Jada named *{name}*, Monitor > Logs); a failed session shows in "
-                "`jada tasks show <id>` with a link to its execution.",
-            )
-        alerting.alarm(
-            "ExecutionsFailed",
-            metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
-            description=f"A session execution failed. Open it in the {stack_page} (or the link in "
-            "`jada tasks show <id>`); the failed step shows the error. The task's status says whether it "
-            "was recorded; `jada tasks retry <id>` once fixed.",
+            description="The poll has not completed a run (no PollHeartbeat): it is not invoked, or it "
+            "fails. No new sessions start. Check the PollSchedule in the EventBridge Scheduler console "
+            "(enabled?), the Poll function's errors and logs in the Lambda console, and the schedule's "
+            "dead-letter queue.",
         )
         alerting.alarm(
-            "ExecutionsTimedOut",
-            metric=self.state_machine.metric_timed_out(period=Duration.minutes(5), statistic="Sum"),
-            description="A session execution hit its timeout; its task may be left 'running'. Open it in "
-            f"the {stack_page} and `jada tasks show <id>`.",
+            "SessionEndErrors",
+            metric=self.session_end.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            description="The SessionEnd Lambda function raised errors: sessions may not be closed, their "
+            "tasks left 'running' and their failed-task or blocked-task emails not sent. Open its logs "
+            "(Lambda console, function of stack Jada named *SessionEnd*, Monitor > Logs); "
+            "`jada tasks list --status running` shows sessions left open.",
         )
         alerting.alarm(
             "ScheduleDeadLetters",

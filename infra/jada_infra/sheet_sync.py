@@ -1,5 +1,9 @@
 """Sheet sync: the token secret, the sheet table, the sync function and its schedule, and the alarms
-that would have caught the incident (a dead token, a sync that stopped, a token about to expire)."""
+that would have caught the incident (a dead token, a sync that stopped, a token about to expire).
+
+Without a `spreadsheetId` the sync is off: no schedule and no alarms (a fresh deploy emails
+nothing); the function, the secret and the table stay, so `jada auth google` and `jada sync now`
+work and say so. The stack output `SyncEnabled` tells which."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from jada.sheets.token import TOKEN_AGE_WARN_DAYS
 from jada.stores import schema
 from jada.telemetry import SHEET_SYNC_ALARMS, M
 
@@ -22,11 +27,16 @@ from jada_infra.schedules import dead_letter_queue, lambda_schedule
 from jada_infra.state import table_from_spec
 
 STALE_AFTER = Duration.minutes(90)
-TOKEN_AGE_WARN_DAYS = 6  # an OAuth app in Testing status issues refresh tokens that die after 7 days
+#: error metrics are sent only by the runs that fail: an error alarm's period spans two sync
+#: intervals (at least an hour), so a failing run every interval keeps it in ALARM without
+#: flapping, and it returns to OK (one email) a period after the last failing run
+ERROR_PERIOD_MIN = Duration.hours(1)
 SYNC_TABLE_ACTIONS = ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
+#: what `read_port_sheet` does on the sheet table: query rows and the newest sync runs
+READER_TABLE_ACTIONS = ("dynamodb:Query",)
 
 OCCURRENCE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-KEEP_STATE = cloudwatch.TreatMissingData.IGNORE  # every run emits 0 or 1: no run, no change
+SPARSE = cloudwatch.TreatMissingData.NOT_BREACHING  # no failing run in the period: no incident
 
 
 def runbook(stack: str, what: str, fix: str) -> str:
@@ -80,8 +90,10 @@ class SheetSync(Construct):
         # exactly what jada.sheets.store does: query rows and runs, batch-put rows, tombstone, record runs
         self.table.grant(self.function, *SYNC_TABLE_ACTIONS)
         self._acknowledge_role(self.function)
-        self.dead_letters = self._schedule(config)
-        self.alarms = self._alarms(alerting, stack, config)
+        #: False without a spreadsheetId: no schedule, no alarms
+        self.enabled = bool(config.settings.spreadsheet_id)
+        self.dead_letters = self._schedule(config) if self.enabled else None
+        self.alarms = self._alarms(alerting, stack, config) if self.enabled else []
 
     def _acknowledge_role(self, function: lambda_.Function) -> None:
         Validations.of(function).acknowledge(
@@ -140,13 +152,18 @@ class SheetSync(Construct):
     def _alarms(self, alerting: Alerting, stack: str, config: StackConfig) -> list[cloudwatch.Alarm]:
         sync_minutes = rate_duration(config.settings.sync_rate).to_minutes()
         stale_after = int(max(STALE_AFTER.to_minutes(), 3 * sync_minutes))
+        period = Duration.minutes(min(24 * 60, max(ERROR_PERIOD_MIN.to_minutes(), 2 * sync_minutes)))
         reauth = f"jada auth google --client-secrets client_secret.json --stack {stack}"
+
+        def failing(metric: str, statistic: str = "Sum") -> cloudwatch.Metric:
+            return jada_metric(metric, statistic=statistic, period=period)
+
         return [
             alerting.alarm(
                 f"{SHEET_SYNC_ALARMS}TokenError",
-                metric=jada_metric(M.SYNC_TOKEN_ERROR, period=Duration.minutes(5)),
+                metric=failing(M.SYNC_TOKEN_ERROR),
                 comparison=OCCURRENCE,
-                treat_missing_data=KEEP_STATE,
+                treat_missing_data=SPARSE,
                 description=runbook(
                     stack,
                     "The Google OAuth token of the port sheet sync was refused (expired or revoked: "
@@ -158,24 +175,26 @@ class SheetSync(Construct):
             ),
             alerting.alarm(
                 f"{SHEET_SYNC_ALARMS}Stale",
-                metric=jada_metric(M.SYNC_OK, period=Duration.minutes(stale_after)),
+                metric=self._healthy_runs(stale_after),
                 comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
                 description=runbook(
                     stack,
-                    f"No successful port sheet sync for {stale_after} minutes: the token, Google, the "
-                    "schedule or the function is failing (or no token was ever stored). Downstream "
-                    "data is going stale.",
-                    f"read the last runs' error codes in `jada sync status`; a token error needs {reauth}; "
-                    "a config error needs the spreadsheetId / sheetRange context or sheet sharing fixed.",
+                    f"No successful port sheet sync for {stale_after} minutes, and no token or "
+                    "configuration error to explain it (those have alarms of their own): Google or AWS "
+                    "keeps failing, no token was ever stored, or the schedule or the function stopped. "
+                    "Downstream data is going stale.",
+                    "read the last runs in `jada sync status`; a run saying not_configured needs "
+                    f"{reauth}; no runs at all: check the SyncSchedule (EventBridge Scheduler console) "
+                    "and the sync function's errors.",
                 ),
             ),
             alerting.alarm(
                 f"{SHEET_SYNC_ALARMS}TokenExpiring",
-                metric=jada_metric(M.TOKEN_AGE_DAYS, statistic="Maximum", period=Duration.hours(1)),
+                metric=failing(M.TOKEN_AGE_DAYS, statistic="Maximum"),
                 threshold=TOKEN_AGE_WARN_DAYS,
                 comparison=OCCURRENCE,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                treat_missing_data=SPARSE,
                 description=runbook(
                     stack,
                     f"The Google token is {TOKEN_AGE_WARN_DAYS}+ days old and its OAuth app is in Testing "
@@ -186,9 +205,9 @@ class SheetSync(Construct):
             ),
             alerting.alarm(
                 f"{SHEET_SYNC_ALARMS}ConfigError",
-                metric=jada_metric(M.SYNC_CONFIG_ERROR, period=Duration.minutes(5)),
+                metric=failing(M.SYNC_CONFIG_ERROR),
                 comparison=OCCURRENCE,
-                treat_missing_data=KEEP_STATE,
+                treat_missing_data=SPARSE,
                 description=runbook(
                     stack,
                     "The port sheet sync is misconfigured: the OAuth client is invalid (invalid_client), the "
@@ -201,22 +220,46 @@ class SheetSync(Construct):
             ),
             alerting.alarm(
                 f"{SHEET_SYNC_ALARMS}Suspicious",
-                metric=jada_metric(M.SYNC_SUSPICIOUS, period=Duration.minutes(5)),
+                metric=failing(M.SYNC_SUSPICIOUS),
                 comparison=OCCURRENCE,
-                treat_missing_data=KEEP_STATE,
+                treat_missing_data=SPARSE,
                 description=runbook(
                     stack,
                     "The port sheet read back empty or with far fewer rows than are stored. Nothing was "
                     "tombstoned: the stored rows are kept until a normal read.",
                     "check the sheet (deleted rows? a renamed tab? a changed range?); once it is right "
-                    "the next sync clears this alarm.",
+                    "the next sync clears this alarm (within the hour).",
                 ),
             ),
         ]
+
+    @staticmethod
+    def _healthy_runs(minutes: int) -> cloudwatch.MathExpression:
+        """Runs that succeeded or failed in a way another alarm reports (token, configuration):
+        none in `minutes` means the sync is stale for a reason nothing else emails about, so one
+        incident sends one email."""
+        period = Duration.minutes(minutes)
+        return cloudwatch.MathExpression(
+            expression="FILL(ok, 0) + FILL(token, 0) + FILL(config, 0)",
+            using_metrics={
+                "ok": jada_metric(M.SYNC_OK, period=period),
+                "token": jada_metric(M.SYNC_TOKEN_ERROR, period=period),
+                "config": jada_metric(M.SYNC_CONFIG_ERROR, period=period),
+            },
+            period=period,
+            label="sync runs that succeeded or reported a token or configuration error",
+        )
+
+    def grant_reads(self, function: lambda_.Function) -> None:
+        """Let `function` read the mirror (read-only) and tell it the table's name."""
+        self.table.grant(function, *READER_TABLE_ACTIONS)
+        function.add_environment("SHEET_TABLE", self.table.table_name)
 
     def outputs(self) -> dict[str, str]:
         return {
             "SheetTableName": self.table.table_name,
             "GoogleTokenSecretArn": self.secret.secret_arn,
             "SyncFunctionName": self.function.function_name,
+            # `jada status` and `jada sync` read it: "false" means no schedule runs the sync
+            "SyncEnabled": "true" if self.enabled else "false",
         }

@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from jada.stores import schema
 from jada.stores.checkpoints import OBJECTS_PREFIX
+from jada.stores.counters import SPEND_KEY_PREFIXES
 
 from jada_infra.checkov import NO_CMK, skip_checkov
 
@@ -104,6 +105,19 @@ class State(Construct):
             actions=["s3:ListBucket"],
             resource_arns=[self.checkpoint_bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [f"{OBJECTS_PREFIX}*"]}},
+        )
+
+    def grant_spend_recording(self, grantee: iam.IGrantable) -> None:
+        """The spend counters only (`spend#...` totals and `spent#...` per-turn markers), written
+        in one transaction: no other counter of the table."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+                resources=[self.counters.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{p}*" for p in SPEND_KEY_PREFIXES]}
+                },
+            )
         )
 
     def environment(self) -> dict[str, str]:

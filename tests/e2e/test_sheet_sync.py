@@ -92,3 +92,45 @@ def test_a_sheet_without_the_key_column_reports_why(run_scenario: Callable[..., 
     assert entry["reason"].startswith("the header row has no key column 'port'")
     assert "(found: Harbour, Slip, Boat, Arrival, Departure, Status)" in entry["reason"]
     assert result.report["sheet_rows"] == 0
+
+
+def test_a_token_incident_emails_once_and_its_recovery_once(run_scenario: Callable[..., RunResult]) -> None:
+    # Given a token revoked after the 22:30 sync, and re-authorized an hour later
+    result = run_scenario({
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-13T01:30:00Z",
+        "sheet_sync": sheet(revoke_at="2026-05-12T22:40:00Z", restore_at="2026-05-12T23:40:00Z"),
+    })  # fmt: skip
+    syncs = [(s["at"][11:16], s["outcome"]) for s in result.report["syncs"]]
+    assert syncs[:5] == [("22:00", "ok"), ("22:30", "ok"), ("23:00", "token_error"), ("23:30", "token_error"),
+                         ("00:00", "ok")]  # fmt: skip
+    # Then the token alarm emails when the first run fails, stays in ALARM between the failing runs
+    # (errors are sent only by failing runs), and emails OK an hour after the last one; the stale
+    # alarm stays quiet: the token alarm has reported this incident
+    emails = [(e["at"][11:16], e["subject"]) for e in result.report["emails"]]
+    assert emails == [
+        ("23:01", 'ALARM: "Jada-SheetSyncTokenError" in US East (N. Virginia)'),
+        ("00:31", 'OK: "Jada-SheetSyncTokenError" in US East (N. Virginia)'),
+    ]
+
+
+def test_a_stale_sync_emails_once_and_its_recovery_once(run_scenario: Callable[..., RunResult]) -> None:
+    # Given Google unreachable from 22:10 to 00:10 (transient errors: no alarm of their own)
+    result = run_scenario({
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-13T01:30:00Z",
+        "sheet_sync": sheet(stop_at="2026-05-12T22:10:00Z", restore_at="2026-05-13T00:10:00Z"),
+    })  # fmt: skip
+    outcomes = [s["outcome"] for s in result.report["syncs"]]
+    assert outcomes == ["ok", *["transient_error"] * 4, "ok", "ok", "ok"]
+    emails = [(e["at"][11:16], e["subject"]) for e in result.report["emails"]]
+    assert emails == [
+        ("23:31", 'ALARM: "Jada-SheetSyncStale" in US East (N. Virginia)'),
+        ("00:31", 'OK: "Jada-SheetSyncStale" in US East (N. Virginia)'),
+    ]
+
+
+def test_without_a_sheet_the_sync_is_off_and_nothing_emails(run_scenario: Callable[..., RunResult]) -> None:
+    # a fresh deploy without a spreadsheet id: no sync runs, no alarm fires
+    result = run_scenario({"start": "2026-05-12T22:00:00Z", "end": "2026-05-13T00:30:00Z"})
+    assert result.report["syncs"] == []
+    assert result.report["emails"] == []
+    assert not [a for a in result.report["alarms"] if a["name"].startswith("Jada-SheetSync")]

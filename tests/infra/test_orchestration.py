@@ -133,7 +133,14 @@ def test_each_function_has_least_privilege(tpl: dict[str, Any]) -> None:
     counters = only(tpl, "AWS::DynamoDB::Table", "StateCounters")[0]
     checkpoints = only(tpl, "AWS::DynamoDB::Table", "StateCheckpoints")[0]
     assert counters in json.dumps(policy_statements(tpl, "poll"))
-    assert counters not in json.dumps(policy_statements(tpl, "turn_batch"))
+    # the turn batch writes the spend counters only (keys spend#..., spent#...), in a transaction
+    [spend] = [s for s in policy_statements(tpl, "turn_batch") if counters in json.dumps(s)]
+    assert sorted(spend["Action"]) == [
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
+    assert spend["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["spend#*", "spent#*"]}}
     assert checkpoints not in json.dumps(policy_statements(tpl, "poll"))
     # session end settles a task's history: re-stamps or drops its turns, hides its objects
     reaching = [st for st in policy_statements(tpl, "session_end") if checkpoints in json.dumps(st)]
@@ -180,8 +187,12 @@ def alarms(tpl: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_alarms_watch_the_emitted_metrics_and_say_what_to_do(tpl: dict[str, Any]) -> None:
     found = {name.removeprefix("Jada-"): props for name, props in alarms(tpl).items()}
+    # one alarm per incident (a failed task emails by itself); no sync alarms without a sheet
+    assert set(found) == {
+        "ModelAuthFailed", "SpendLimitReached", "PollHeartbeatMissing", "SessionEndErrors",
+        "ScheduleDeadLetters",
+    }  # fmt: skip
     watched = {
-        "TaskFailed": M.TASK_FAILED,
         "ModelAuthFailed": M.MODEL_AUTH_FAILED,
         "SpendLimitReached": M.SPEND_LIMIT_REACHED,
         "PollHeartbeatMissing": M.POLL_HEARTBEAT,
@@ -196,13 +207,28 @@ def test_alarms_watch_the_emitted_metrics_and_say_what_to_do(tpl: dict[str, Any]
     heartbeat = found["PollHeartbeatMissing"]
     assert heartbeat["TreatMissingData"] == "breaching"
     assert heartbeat["ComparisonOperator"] == "LessThanThreshold"
-    assert found["TaskFailed"]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-    assert found["TaskFailed"]["Threshold"] == 1
-    for name in ("PollErrors", "TurnBatchErrors", "SessionEndErrors"):
-        assert (found[name]["Namespace"], found[name]["MetricName"]) == ("AWS/Lambda", "Errors")
-    assert found["ExecutionsFailed"]["MetricName"] == "ExecutionsFailed"
-    assert found["ExecutionsTimedOut"]["MetricName"] == "ExecutionsTimedOut"
+    assert found["ModelAuthFailed"]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert found["ModelAuthFailed"]["Threshold"] == 1
+    errors = found["SessionEndErrors"]
+    assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert errors["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": function_from_folder(tpl, "session_end")}}
+    ]
     assert found["ScheduleDeadLetters"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+
+
+def test_the_poll_records_no_traces_of_its_own(tpl: dict[str, Any]) -> None:
+    # a trace of an idle Query says nothing and costs a trace a minute: traced only when the caller
+    # sampled the request (the schedule never does); the session's functions keep active tracing
+    assert fn(tpl, "poll")["TracingConfig"] == {"Mode": "PassThrough"}
+    assert fn(tpl, "turn_batch")["TracingConfig"] == {"Mode": "Active"}
+    assert fn(tpl, "session_end")["TracingConfig"] == {"Mode": "Active"}
+
+
+def test_the_budget_reaches_the_poll_and_session_end(tpl: dict[str, Any]) -> None:
+    for folder in ("poll", "session_end"):
+        assert fn(tpl, folder)["Environment"]["Variables"]["MONTHLY_BUDGET_USD"] == "0.0"
+    assert "MONTHLY_BUDGET_USD" not in fn(tpl, "turn_batch")["Environment"]["Variables"]
 
 
 def test_executions_ending_without_their_end_step_reach_session_end(tpl: dict[str, Any]) -> None:

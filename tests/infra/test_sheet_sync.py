@@ -1,4 +1,5 @@
-"""The synthesized sheet sync: alarms watch exactly what the handler emits, schedule, DLQ, secret, role."""
+"""The synthesized sheet sync: alarms watch exactly what the handler emits, schedule, DLQ, secret, role;
+without a spreadsheet id, no schedule and no alarms."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from jada.sheets.sync import OUTCOME_METRICS
 from jada.stores import schema
 from jada.telemetry import M
 from jada_tools.fakes.google_server import GoogleFake
@@ -17,12 +19,13 @@ from moto import mock_aws
 from tests.functional.sheets.conftest import token_json
 from tests.functional.sheets.test_handler import emf_metrics, load_handler
 
+#: each sync alarm and the metrics it reads
 SYNC_ALARMS = {
-    "Jada-SheetSyncTokenError": M.SYNC_TOKEN_ERROR,
-    "Jada-SheetSyncStale": M.SYNC_OK,
-    "Jada-SheetSyncTokenExpiring": M.TOKEN_AGE_DAYS,
-    "Jada-SheetSyncConfigError": M.SYNC_CONFIG_ERROR,
-    "Jada-SheetSyncSuspicious": M.SYNC_SUSPICIOUS,
+    "Jada-SheetSyncTokenError": [M.SYNC_TOKEN_ERROR],
+    "Jada-SheetSyncStale": [M.SYNC_OK, M.SYNC_TOKEN_ERROR, M.SYNC_CONFIG_ERROR],
+    "Jada-SheetSyncTokenExpiring": [M.TOKEN_AGE_DAYS],
+    "Jada-SheetSyncConfigError": [M.SYNC_CONFIG_ERROR],
+    "Jada-SheetSyncSuspicious": [M.SYNC_SUSPICIOUS],
 }
 
 
@@ -35,9 +38,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("cdk.out")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDK_VALIDATION", "false")
-        app = build_app(
-            context={"aws:cdk:bundling-stacks": [], "alertEmail": "ops@example.com"}, outdir=str(outdir)
-        )
+        context = {"aws:cdk:bundling-stacks": [], "alertEmail": "ops@example.com", "spreadsheetId": "sheet-1"}
+        app = build_app(context=context, outdir=str(outdir))
         try:
             app.synth()
         except RuntimeError as exc:
@@ -75,7 +77,24 @@ def logical_id(template: dict[str, Any], kind: str, prefix: str) -> str:
 
 def sync_alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
-    return {a["AlarmName"]: a for a in alarms if a["AlarmName"] in SYNC_ALARMS}
+    return {a["AlarmName"]: a for a in alarms if a["AlarmName"].startswith("Jada-SheetSync")}
+
+
+def watched(alarm: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(namespace, metric name, dimensions as JSON) of each metric an alarm reads (metric math too)."""
+    specs = (
+        [alarm]
+        if "MetricName" in alarm
+        else [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    )
+    return [
+        (
+            s["Namespace"],
+            s["MetricName"],
+            json.dumps({d["Name"]: d["Value"] for d in s["Dimensions"]}, sort_keys=True),
+        )
+        for s in specs
+    ]
 
 
 @pytest.fixture
@@ -101,24 +120,28 @@ def emitted(
 
 
 def test_alarms_watch_exactly_what_the_handler_emits(template: dict[str, Any], emitted: set) -> None:
+    # a healthy run emits only what says something (SyncSucceeded, RowsWritten): every metric an
+    # alarm reads has their namespace and dimensions, and a name the sync emits for some outcome
     alarms = sync_alarms(template)
     assert set(alarms) == set(SYNC_ALARMS)
+    [(namespace, _, dimensions)] = {(ns, "", dims) for ns, _, dims in emitted}
+    assert (namespace, M.SYNC_OK, dimensions) in emitted
+    emittable = {*OUTCOME_METRICS.values(), M.SYNC_SUSPICIOUS, M.TOKEN_AGE_DAYS}
     for name, alarm in alarms.items():
-        dimensions = json.dumps({d["Name"]: d["Value"] for d in alarm["Dimensions"]}, sort_keys=True)
-        watched = (alarm["Namespace"], alarm["MetricName"], dimensions)
-        assert watched in emitted, name
-        assert alarm["MetricName"] == SYNC_ALARMS[name]
+        reads = watched(alarm)
+        assert [n for _, n, _ in reads] == SYNC_ALARMS[name], name
+        assert all((ns, dims) == (namespace, dimensions) for ns, _, dims in reads), name
+        assert {n for _, n, _ in reads} <= emittable, name
 
 
 def test_alarm_conditions(template: dict[str, Any]) -> None:
     alarms = sync_alarms(template)
     stale = alarms["Jada-SheetSyncStale"]
-    assert (stale["Statistic"], stale["Period"], stale["ComparisonOperator"], stale["Threshold"]) == (
-        "Sum",
-        90 * 60,
-        "LessThanThreshold",
-        1,
-    )
+    [expression] = [m for m in stale["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "FILL(ok, 0) + FILL(token, 0) + FILL(config, 0)"
+    assert {m["MetricStat"]["Period"] for m in stale["Metrics"] if "MetricStat" in m} == {90 * 60}
+    assert {m["MetricStat"]["Stat"] for m in stale["Metrics"] if "MetricStat" in m} == {"Sum"}
+    assert (stale["ComparisonOperator"], stale["Threshold"]) == ("LessThanThreshold", 1)
     assert stale["TreatMissingData"] == "breaching"  # a schedule that stopped firing alarms too
     expiring = alarms["Jada-SheetSyncTokenExpiring"]
     assert (expiring["Statistic"], expiring["ComparisonOperator"], expiring["Threshold"]) == (
@@ -126,8 +149,13 @@ def test_alarm_conditions(template: dict[str, Any]) -> None:
         "GreaterThanOrEqualToThreshold",
         6,
     )
-    token = alarms["Jada-SheetSyncTokenError"]
-    assert (token["Period"], token["Threshold"], token["EvaluationPeriods"]) == (300, 1, 1)
+    # errors are sent only by failing runs: an hour (two 30-minute syncs) keeps an incident in
+    # ALARM between runs, and no data means no incident
+    for name in ("TokenError", "ConfigError", "Suspicious", "TokenExpiring"):
+        alarm = alarms[f"Jada-SheetSync{name}"]
+        assert (alarm["Period"], alarm["EvaluationPeriods"]) == (3600, 1), name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+    assert alarms["Jada-SheetSyncTokenError"]["Threshold"] == 1
 
 
 def test_every_alarm_emails_on_alarm_and_ok_with_a_runbook(template: dict[str, Any]) -> None:
@@ -207,3 +235,20 @@ def test_sync_role_is_least_privilege(template: dict[str, Any]) -> None:
         ),
         (("sqs:SendMessage",), json.dumps({"Fn::GetAtt": [dead_letters, "Arn"]})),
     }
+
+
+def test_without_a_spreadsheet_id_the_sync_is_off(app_template: dict[str, Any]) -> None:
+    # the default context has no spreadsheetId: no schedule, no alarm can fire on a fresh deploy
+    tpl = app_template
+    schedules = resources(tpl, "AWS::Scheduler::Schedule")
+    assert [lid for lid in schedules if lid.startswith("SheetSync")] == []
+    assert sync_alarms(tpl) == {}
+    assert [lid for lid in resources(tpl, "AWS::SQS::Queue") if lid.startswith("SheetSync")] == []
+    # the function, the token secret and the table stay: `jada auth google` and `jada sync now` work
+    logical_id(tpl, "AWS::Lambda::Function", "SheetSyncSyncFunction")
+    logical_id(tpl, "AWS::SecretsManager::Secret", "SheetSyncGoogleToken")
+    assert tpl["Outputs"]["SyncEnabled"]["Value"] == "false"
+
+
+def test_with_a_spreadsheet_id_the_sync_is_on(template: dict[str, Any]) -> None:
+    assert template["Outputs"]["SyncEnabled"]["Value"] == "true"

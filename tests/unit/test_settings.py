@@ -98,10 +98,16 @@ def test_names_are_derived_from_the_field_name() -> None:
 
 
 def test_infra_only_settings_have_no_environment_variable() -> None:
-    rates = {s.name: s for s in SPECS if s.name in {"poll_rate", "sync_rate"}}
-    assert [s.env_var for s in rates.values()] == [None, None]
-    assert all(not s.functions for s in rates.values())
+    poll_rate = next(s for s in SPECS if s.name == "poll_rate")
+    assert (poll_rate.env_var, poll_rate.functions) == (None, ())
     assert "POLL_RATE" not in Settings.from_env({}).environment("poll")
+
+
+def test_the_sync_rate_reaches_only_the_turn_batch() -> None:
+    # read_port_sheet calls the mirror stale after two sync periods
+    env = Settings.from_env({}).environment
+    assert env("turn_batch")["SYNC_RATE"] == "30 minutes"
+    assert all("SYNC_RATE" not in env(f) for f in ("poll", "session_end", "sheet_sync"))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
@@ -167,3 +173,11 @@ def test_rates_accept_scheduler_rates(rate: str) -> None:
 def test_rates_refuse_anything_else(rate: str) -> None:
     with pytest.raises(ValueError, match="must look like '1 minute'"):
         Settings.model_validate({"sync_rate": rate})
+
+
+def test_settings_with_list_values_stay_hashable_and_equal_by_value() -> None:
+    a = Settings.from_env({"SERVER_TOOLS": '["web_search"]', "MCP_SERVERS": "[]"})
+    b = Settings(server_tools=["web_search"])
+    assert a == b
+    assert hash(a) == hash(b) != hash(Settings())
+    assert {a: 1}[b] == 1

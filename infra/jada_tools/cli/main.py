@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import typer
 
-from jada_tools.cli import auth, endpoint, local, status, sync, tasks
+from jada_tools.cli import auth, cost, endpoint, local, sites, status, sync, tasks
 from jada_tools.cli.common import BAD_INPUT, INTERRUPTED, describe
 
 app = typer.Typer(
@@ -26,6 +26,9 @@ app.command("status", help="One screen: poll, quota, running and blocked tasks, 
 )
 app.add_typer(sync.app, name="sync", help="Run the port sheet sync now, or see its status.")
 app.add_typer(auth.app, name="auth", help="Re-authenticate the Google account the sheet sync uses.")
+app.add_typer(cost.app, name="cost", help="Spend so far, and what the deployment costs (estimate).")
+app.add_typer(sites.app, name="sites", help="The sites the agent deploys: import, diff, history, rollback.")
+app.add_typer(sites.workspace_app, name="workspace", help="Work on a site's sources from this machine.")
 app.add_typer(local.app, name="local", help="Run the app offline on a simulated clock.")
 app.command("demo", help="Run the bundled demo scenario offline and print its timeline.")(local.demo)
 

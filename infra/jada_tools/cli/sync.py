@@ -86,7 +86,8 @@ def describe_run(run: dict[str, Any], stack: str) -> str:
         lines.append(f"  {why}")
     for row in run.get("quarantine") or []:
         lines.append(f"  quarantined row {row['row']}: {row['reason']}")
-    if outcome in HINTS:
+    sync_off = outcome == "not_configured" and "spreadsheetId" in str(run.get("reason") or "")
+    if outcome in HINTS and not sync_off:  # the sync-off reason says what to do itself
         lines.append("  " + HINTS[outcome].format(stack=stack))
     return "\n".join(lines)
 
@@ -135,7 +136,7 @@ def _last_runs(table: str, limit: int) -> list[dict[str, Any]]:
 
 def _token_summary(secret_arn: str) -> dict[str, Any]:
     """Age and app status only: the token itself never leaves this function."""
-    from jada.sheets.token import TokenRecord
+    from jada.sheets.token import TESTING_TOKEN_DAYS, TokenRecord
 
     try:
         raw = aws.client("secretsmanager").get_secret_value(SecretId=secret_arn).get("SecretString")

@@ -418,23 +418,46 @@ def _deployed_settings(out: StackOutputs) -> Settings:
 
 
 RESUME = typer.Option(
-    False, "--resume", help="Lift the pause set when the Anthropic spend limit was reached."
+    False,
+    "--resume",
+    help="Lift the pause of new sessions (the Anthropic spend limit, or the monthly budget: that one "
+    "comes back when the next session ends while the month's spend is still at or over the budget).",
 )
 
 
 def quota(stack: str = STACK, as_json: bool = AS_JSON, resume: bool = RESUME) -> None:
-    """Today's sessions (UTC day) against the quota, sessions running, and the next rollover."""
+    """Today's sessions (UTC day) against the quota, sessions running, the next rollover, the
+    month's model spend against the budget, and any pause of new sessions."""
+    from jada.orchestration.budget import pause_in_force
+    from jada.stores.counters import BUDGET, month_of
+
     now = utcnow()
     out = guard(lambda: outputs(stack))
     counters = CounterStore(guard(lambda: out["CountersTableName"]))
-    if resume:
-        lifted = guard(counters.resume_sessions)
-        typer.echo("sessions resumed: the next poll starts them" if lifted else "sessions were not paused")
-        return
     settings = guard(lambda: _deployed_settings(out))
+    month = month_of(now)
+    if resume:
+        lifted = guard(lambda: counters.pause(now))
+        guard(counters.resume_sessions)
+        if lifted is None:
+            typer.echo("sessions were not paused")
+            return
+        typer.echo("sessions resumed: the next poll starts them")
+        spent = guard(lambda: counters.spend(month))
+        budget = settings.monthly_budget_usd
+        if lifted.kind == BUDGET and budget and spent >= budget:
+            typer.echo(
+                f"note: {month}'s spend (${spent:.2f}) is still at or over the budget (${budget:.2f}): the "
+                "next session to end pauses new sessions again; raise the budget to go on "
+                "(cdk deploy -c monthlyBudgetUsd=<USD>)"
+            )
+        return
     used = guard(lambda: counters.sessions_used(utc_day(now)))
     running = guard(lambda: counters.slot_holders(now))
-    paused = guard(lambda: counters.sessions_paused(now))
+    pause = guard(lambda: pause_in_force(counters, settings, now))
+    paused = pause.describe() if pause else None
+    spent = guard(lambda: counters.spend(month))
+    budget = settings.monthly_budget_usd
     data = {
         "day": utc_day(now).isoformat(),
         "used": used,
@@ -444,6 +467,11 @@ def quota(stack: str = STACK, as_json: bool = AS_JSON, resume: bool = RESUME) ->
         "max_concurrent_sessions": settings.max_concurrent_sessions,
         "next_rollover": iso(next_rollover(now)),
         "paused": paused,
+        "pause_kind": pause.kind if pause else None,
+        "month": month,
+        "month_spend_usd": round(spent, 4),
+        "monthly_budget_usd": budget or None,
+        "budget_used_pct": round(100 * spent / budget, 1) if budget else None,
     }
     if as_json:
         echo_json(data)
@@ -453,5 +481,16 @@ def quota(stack: str = STACK, as_json: bool = AS_JSON, resume: bool = RESUME) ->
         f"{len(running)} of {data['max_concurrent_sessions']} running\n"
         f"quota renews at {data['next_rollover']}"
     )
-    if paused:
+    if budget:
+        typer.echo(
+            f"{month} model spend: ${spent:.2f} of the ${budget:.2f} budget ({data['budget_used_pct']}%)"
+        )
+    else:
+        typer.echo(f"{month} model spend: ${spent:.2f} (no monthly budget: monthlyBudgetUsd is 0)")
+    if pause is not None and pause.kind == BUDGET:
+        typer.echo(
+            f"new sessions are PAUSED: {paused}\n(raise the budget: cdk deploy -c monthlyBudgetUsd=<USD>; "
+            "or `jada quota --resume` until the next session ends)"
+        )
+    elif paused:
         typer.echo(f"new sessions are PAUSED: {paused}\n(`jada quota --resume` once the limit is raised)")

@@ -2,8 +2,11 @@
 
 It serves `POST /v1/messages` and `POST /v1/messages/count_tokens` on 127.0.0.1 (a free port),
 hands each request body to a pluggable `responder(request) -> (status, headers, body)`, and
-records every request body. The helpers below build responses shaped like the real API's, valid
-under `Anthropic(..., _strict_response_validation=True)`.
+records every request body and its headers. The helpers below build responses shaped like the
+real API's, valid under `Anthropic(..., _strict_response_validation=True)`: text and tool calls,
+`pause_turn` replies, server-tool blocks (web search / fetch, with `usage.server_tool_use`) and the
+MCP connector's blocks. A request using the MCP connector without its beta header, or whose
+servers and toolsets do not match, gets the 400 the real API gives.
 
     with ModelServer(scripted(reply(tool_use("complete_task", {"summary": "done"})))) as server:
         client = Anthropic(base_url=server.base_url, api_key="test")
@@ -41,18 +44,86 @@ def tool_use(name: str, tool_input: dict[str, Any], tool_use_id: str | None = No
     }
 
 
+def server_tool_use(name: str, tool_input: dict[str, Any], tool_use_id: str | None = None) -> dict[str, Any]:
+    """A call of a server tool (`web_search`, `web_fetch`) that Anthropic ran."""
+    return {
+        "type": "server_tool_use",
+        "id": tool_use_id or f"srvtoolu_{next(_ids):020d}",
+        "name": name,
+        "input": tool_input,
+    }
+
+
+def web_search_result(tool_use_id: str, *pages: tuple[str, str]) -> dict[str, Any]:
+    """A `web_search_tool_result` with (title, url) pages, each with opaque encrypted content."""
+    results = [
+        {"type": "web_search_result", "title": title, "url": url, "encrypted_content": f"enc-{i}-{url}",
+         "page_age": None}
+        for i, (title, url) in enumerate(pages)
+    ]  # fmt: skip
+    return {"type": "web_search_tool_result", "tool_use_id": tool_use_id, "content": results}
+
+
+def web_fetch_result(tool_use_id: str, url: str, page_text: str) -> dict[str, Any]:
+    return {
+        "type": "web_fetch_tool_result",
+        "tool_use_id": tool_use_id,
+        "content": {
+            "type": "web_fetch_result",
+            "url": url,
+            "retrieved_at": "2026-05-12T22:00:00Z",
+            "content": {
+                "type": "document",
+                "source": {"type": "text", "media_type": "text/plain", "data": page_text},
+                "title": url,
+            },
+        },
+    }
+
+
+def mcp_tool_use(
+    server_name: str, name: str, tool_input: dict[str, Any], tool_use_id: str | None = None
+) -> dict[str, Any]:
+    """A call of a remote MCP server's tool that the MCP connector made (beta)."""
+    return {
+        "type": "mcp_tool_use",
+        "id": tool_use_id or f"mcptoolu_{next(_ids):020d}",
+        "name": name,
+        "server_name": server_name,
+        "input": tool_input,
+    }
+
+
+def mcp_tool_result(tool_use_id: str, result: str, *, is_error: bool = False) -> dict[str, Any]:
+    return {
+        "type": "mcp_tool_result",
+        "tool_use_id": tool_use_id,
+        "is_error": is_error,
+        "content": [{"type": "text", "text": result}],
+    }
+
+
 def usage(
     input_tokens: int = 100,
     output_tokens: int = 20,
     cache_creation_input_tokens: int = 0,
     cache_read_input_tokens: int = 0,
+    *,
+    web_search_requests: int = 0,
+    web_fetch_requests: int = 0,
 ) -> dict[str, Any]:
-    return {
+    block: dict[str, Any] = {
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "cache_creation_input_tokens": cache_creation_input_tokens,
         "cache_read_input_tokens": cache_read_input_tokens,
     }
+    if web_search_requests or web_fetch_requests:
+        block["server_tool_use"] = {
+            "web_search_requests": web_search_requests,
+            "web_fetch_requests": web_fetch_requests,
+        }
+    return block
 
 
 def message(
@@ -76,6 +147,11 @@ def message(
         "stop_sequence": None,
         "usage": usage_block or usage(),
     }
+
+
+def paused(*blocks: dict[str, Any], **kwargs: Any) -> Response:
+    """A `pause_turn` reply: the server paused a long turn (send the content back to continue)."""
+    return reply(*blocks, stop_reason="pause_turn", **kwargs)
 
 
 def ok(body: dict[str, Any]) -> Response:
@@ -154,6 +230,28 @@ def count_tokens(request: dict[str, Any]) -> int:
     return max(1, len(json.dumps(sized, separators=(",", ":"))) // 4)
 
 
+MCP_BETA_PREFIX = "mcp-client-"
+
+
+def connector_problem(body: dict[str, Any], headers: dict[str, str]) -> str | None:
+    """What the real API would refuse about a request's MCP connector use (None: nothing)."""
+    toolsets = [t for t in body.get("tools") or [] if t.get("type") == "mcp_toolset"]
+    servers = body.get("mcp_servers")
+    if not toolsets and servers is None:
+        return None
+    betas = [b.strip() for b in headers.get("anthropic-beta", "").split(",")]
+    if not any(b.startswith(MCP_BETA_PREFIX) for b in betas):
+        return "mcp_servers and mcp_toolset need the anthropic-beta header mcp-client-..."
+    names = [s.get("name") for s in servers or []]
+    for server in servers or []:
+        if server.get("type") != "url" or not str(server.get("url", "")).startswith("https://"):
+            return f"mcp_servers: {server.get('name')}: url must start with https://"
+    used = [t.get("mcp_server_name") for t in toolsets]
+    if sorted(used) != sorted(names) or len(set(names)) != len(names):
+        return "each MCP server must be referenced by exactly one mcp_toolset"
+    return None
+
+
 # --- the server -------------------------------------------------------------------------------
 class ModelServer(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 faking the Messages API."""
@@ -191,11 +289,13 @@ class ModelServer(LoopbackServer):
                 if path == "/v1/messages/count_tokens":
                     self._send(200, {}, {"input_tokens": count_tokens(body)})
                 elif path == "/v1/messages":
+                    headers = {k.lower(): v for k, v in self.headers.items()}
                     with server._lock:
                         server.requests.append(body)
                         server.raw_requests.append(raw)
-                        server.headers.append({k.lower(): v for k, v in self.headers.items()})
-                    self._send(*server.responder(body))
+                        server.headers.append(headers)
+                    problem = connector_problem(body, headers)
+                    self._send(*(bad_request(problem) if problem else server.responder(body)))
                 else:
                     self._send(*error(404, "not_found_error", f"no route {path}"))
 

@@ -1,7 +1,9 @@
-"""CloudWatch alarm evaluation on the simulated clock, for the alarms the template declares."""
+"""CloudWatch alarm evaluation on the simulated clock, for the alarms the template declares:
+alarms on one metric, and on a metric-math expression of metrics (`+ - * /`, numbers, `FILL`)."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +28,69 @@ class MetricQuery:
     period: int
 
 
+class Expression:
+    """A metric-math expression over the metrics `metrics` names by id. A metric without data in a
+    period is missing (None); arithmetic on a missing value is missing; `FILL(m, v)` is `v` then."""
+
+    FUNCTIONS = ("FILL",)
+
+    def __init__(self, text: str, metrics: dict[str, MetricQuery]) -> None:
+        self.text = text
+        self.metrics = metrics
+        self.period = max(q.period for q in metrics.values())
+        self._tree = ast.parse(text.strip(), mode="eval")
+        self._check(self._tree.body)
+
+    def _check(self, node: ast.AST) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
+            self._check(node.left)
+            self._check(node.right)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            self._check(node.operand)
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, int | float)) or (
+            isinstance(node, ast.Name) and node.id in self.metrics
+        ):
+            return
+        elif (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.FUNCTIONS
+            and len(node.args) == 2 and not node.keywords
+        ):  # fmt: skip
+            self._check(node.args[0])
+            self._check(node.args[1])
+        else:
+            raise ValueError(f"metric math the local cloud does not evaluate: {self.text!r}")
+
+    def value(self, store: MetricStore, start: datetime, end: datetime) -> float | None:
+        values: dict[str, float | None] = {}
+        for mid, q in self.metrics.items():
+            samples = store.values(q.namespace, q.name, q.dimensions, start, end)
+            values[mid] = statistic(q.stat, samples) if samples else None
+        return self._eval(self._tree.body, values)
+
+    def _eval(self, node: ast.AST, values: dict[str, float | None]) -> float | None:
+        if isinstance(node, ast.Constant):
+            return float(node.value)  # type: ignore[arg-type]  # a number: checked in _check
+        if isinstance(node, ast.Name):
+            return values[node.id]
+        if isinstance(node, ast.Call):  # FILL
+            found = self._eval(node.args[0], values)
+            return self._eval(node.args[1], values) if found is None else found
+        if isinstance(node, ast.UnaryOp):
+            operand = self._eval(node.operand, values)
+            return None if operand is None else -operand
+        assert isinstance(node, ast.BinOp)
+        left, right = self._eval(node.left, values), self._eval(node.right, values)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        return left / right if right else None
+
+
 @dataclass
 class StateChange:
     alarm: AlarmState
@@ -47,16 +112,20 @@ class AlarmState:
     missing: str
     alarm_actions: list[str]
     ok_actions: list[str]
+    #: for an alarm on metric math: the expression (`query` is then its first metric)
+    expression: Expression | None = None
     state: str = INSUFFICIENT
     history: list[StateChange] = field(default_factory=list)
 
     @classmethod
     def from_properties(cls, props: dict[str, Any]) -> AlarmState:
         periods = int(props.get("EvaluationPeriods", 1))
+        expression = _expression(props)
         return cls(
             name=props["AlarmName"],
             description=props.get("AlarmDescription", ""),
-            query=_query(props),
+            query=next(iter(expression.metrics.values())) if expression else _query(props),
+            expression=expression,
             evaluation_periods=periods,
             datapoints_to_alarm=int(props.get("DatapointsToAlarm", periods)),
             threshold=float(props.get("Threshold", 0)),
@@ -69,13 +138,16 @@ class AlarmState:
     def evaluate(self, metrics: MetricStore, now: datetime) -> StateChange | None:
         """One evaluation at `now` (every minute): the periods are the ones just before `now`."""
         q = self.query
+        period = self.expression.period if self.expression else q.period
         end = now
         values: list[float | None] = []
         for i in range(self.evaluation_periods, 0, -1):
-            start = end - timedelta(seconds=q.period * i)
-            samples = metrics.values(
-                q.namespace, q.name, q.dimensions, start, start + timedelta(seconds=q.period)
-            )
+            start = end - timedelta(seconds=period * i)
+            stop = start + timedelta(seconds=period)
+            if self.expression is not None:
+                values.append(self.expression.value(metrics, start, stop))
+                continue
+            samples = metrics.values(q.namespace, q.name, q.dimensions, start, stop)
             values.append(statistic(q.stat, samples) if samples else None)
         new, reason = self._decide(values)
         if new is None or new == self.state:
@@ -132,19 +204,35 @@ def _query(props: dict[str, Any]) -> MetricQuery:
             stat=props.get("Statistic") or props.get("ExtendedStatistic") or "Average",
             period=int(props.get("Period", 60)),
         )
-    # A Metrics list: the local cloud evaluates one MetricStat that returns data.
+    # A Metrics list without an expression: the one MetricStat that returns data.
     for item in props.get("Metrics", []):
-        stat = item.get("MetricStat")
-        if stat and item.get("ReturnData", True):
-            metric = stat["Metric"]
-            return MetricQuery(
-                namespace=metric.get("Namespace", ""),
-                name=metric["MetricName"],
-                dimensions=dims_of(metric.get("Dimensions")),
-                stat=stat.get("Stat", "Average"),
-                period=int(stat.get("Period", 60)),
-            )
-    raise ValueError(f"alarm {props.get('AlarmName')}: metric math is not supported by the local cloud")
+        if item.get("MetricStat") and item.get("ReturnData", True):
+            return _metric_stat(item["MetricStat"])
+    raise ValueError(f"alarm {props.get('AlarmName')}: no metric that returns data")
+
+
+def _metric_stat(stat: dict[str, Any]) -> MetricQuery:
+    metric = stat["Metric"]
+    return MetricQuery(
+        namespace=metric.get("Namespace", ""),
+        name=metric["MetricName"],
+        dimensions=dims_of(metric.get("Dimensions")),
+        stat=stat.get("Stat", "Average"),
+        period=int(stat.get("Period", 60)),
+    )
+
+
+def _expression(props: dict[str, Any]) -> Expression | None:
+    """The metric-math expression that returns data, with the metrics it reads by id."""
+    items = props.get("Metrics") or []
+    returned = [i for i in items if "Expression" in i and i.get("ReturnData", True)]
+    if not returned:
+        return None
+    metrics = {i["Id"]: _metric_stat(i["MetricStat"]) for i in items if "MetricStat" in i}
+    try:
+        return Expression(returned[0]["Expression"], metrics)
+    except (SyntaxError, ValueError) as exc:
+        raise ValueError(f"alarm {props.get('AlarmName')}: {exc}") from None
 
 
 def notification(change: StateChange, region: str, account: str) -> tuple[str, str]:
@@ -172,6 +260,7 @@ def notification(change: StateChange, region: str, account: str) -> tuple[str, s
         f"of {q.period} seconds.",
         "",
         "Monitored Metric:",
+        *([f"- Expression:                 {a.expression.text}"] if a.expression else []),
         f"- MetricNamespace:            {q.namespace}",
         f"- MetricName:                 {q.name}",
         f"- Dimensions:                 {dims}",

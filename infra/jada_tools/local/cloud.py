@@ -7,10 +7,11 @@ import io
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from jada.clock import iso
+from jada.telemetry import NAMESPACE
 
 from jada_tools.local.emulator import REGION, emulate
 from jada_tools.local.engine import STALL_TIMEOUT_S, Simulator
@@ -19,7 +20,7 @@ from jada_tools.local.lambda_tap import LambdaTap
 from jada_tools.local.mailbox import Mailbox
 from jada_tools.local.metrics import MetricStore
 from jada_tools.local.model_choice import uses_offline_model
-from jada_tools.local.moto_lambda import InProcessLambda
+from jada_tools.local.moto_lambda import InProcessLambda, Invocation
 from jada_tools.local.observers import (
     AlarmObserver,
     Entry,
@@ -52,6 +53,8 @@ class RunResult:
     deployment: Deployment
     #: what the handlers logged (Powertools JSON lines), kept out of the console
     logs: str = ""
+    #: every Lambda invocation of the run, in order (function, event, result, stdout, duration)
+    invocations: list[Invocation] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -90,7 +93,9 @@ def run_template(
         finally:
             sim.stop_running()
         report = _report(sim, scenario, cloud.syncs.syncs, cloud.mailbox, offline=cloud.offline)
-        return RunResult(report, cloud.timeline.entries, sim.deployment, logs.getvalue())
+        return RunResult(
+            report, cloud.timeline.entries, sim.deployment, logs.getvalue(), list(cloud.runtime.invocations)
+        )
 
 
 @dataclass
@@ -272,6 +277,7 @@ def _report(
             for a in sim.alarms.alarms
         ],
         "metrics": {k: v for k, v in sorted(sim.metrics.to_summary().items()) if not k.startswith("AWS/")},
+        "metric_hours": sim.metrics.hours(NAMESPACE),
         "model": "offline scripted model" if offline_model else "Anthropic API (from the environment)",
         "google": "offline Google stand-in" if offline_google else "Google endpoints from the environment",
     }

@@ -1,5 +1,6 @@
 """The scenario's own events, put on the simulator: tasks arriving, the operator answering
-blocked tasks, and the offline Google stand-in going silent (`sheet_sync.stop_at`)."""
+blocked tasks, and the offline Google stand-in going silent (`sheet_sync.stop_at`) and coming
+back (`sheet_sync.restore_at`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class ScenarioInputs:
         sync = scenario.sheet_sync
         if self.google is not None and sync is not None and sync.stop_at is not None:
             self.sim.at(sync.stop_at, self.stop_google, CONTROL)
+        if self.google is not None and sync is not None and sync.restore_at is not None:
+            self.sim.at(sync.restore_at, self.restore_google, CONTROL)
 
     def arrive(self, task: ScenarioTask) -> None:
         from jada.orchestration import operator
@@ -52,6 +55,12 @@ class ScenarioInputs:
             self.timeline.log("answer", f"answer for '{answer.title}' not applied: {exc}")
             return
         self.timeline.log("answer", f"operator answered '{answer.title}': {answer.answer}")
+
+    def restore_google(self) -> None:
+        self.google.reauthorize()
+        self.timeline.log(
+            "google", "the Google stand-in answers again and the token works (sheet_sync.restore_at)"
+        )
 
     def stop_google(self) -> None:
         self.google.token_mode = "drop"  # noqa: S105 - a fake's mode, not a secret

@@ -94,6 +94,18 @@ class MetricStore:
         with self._lock:
             return list(self._points)
 
+    def hours(self, namespace: str) -> dict[str, int]:
+        """Metric name -> distinct clock hours (UTC) in which any of its data points fall: what
+        CloudWatch bills a custom metric for, prorated hourly. A name emitted with several
+        dimension sets counts the hours of each (each set is a metric of its own)."""
+        with self._lock:
+            keys = [(key, list(points)) for key, points in self._points.items() if key[0] == namespace]
+        found: dict[str, int] = {}
+        for (_ns, name, _dims), points in keys:
+            stamps = {p.at.astimezone(UTC).replace(minute=0, second=0, microsecond=0) for p in points}
+            found[name] = found.get(name, 0) + len(stamps)
+        return dict(sorted(found.items()))
+
     def to_summary(self) -> dict[str, float]:
         """'Namespace/Name' -> sum of all samples (for the report)."""
         summary: dict[str, float] = {}

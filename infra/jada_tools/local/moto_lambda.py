@@ -94,6 +94,8 @@ class Invocation:
     result: Any = None
     error: dict[str, str] | None = None
     stdout: str = ""
+    #: wall-clock seconds the handler ran (in-process, against moto)
+    duration_s: float = 0.0
 
 
 _SERIAL = itertools.count(1)
@@ -259,6 +261,7 @@ class InProcessLambda:
                 **self.extra_env,
             }
             with _environment(env), _STDOUT.capture(out):
+                started = time.perf_counter()
                 try:
                     record.result = handler(event, context)
                 except Exception as exc:
@@ -267,6 +270,7 @@ class InProcessLambda:
                         "errorMessage": str(exc),
                         "stackTrace": traceback.format_exception(exc)[-3:],  # type: ignore[dict-item]
                     }
+                record.duration_s = time.perf_counter() - started
             record.stdout = out.getvalue()
             if self.sink is not None and record.stdout:
                 self.sink(fn.function_name, record.stdout)

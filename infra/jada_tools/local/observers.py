@@ -21,6 +21,7 @@ POLL_STOPS = {
     "quota": "the day's session quota is used up: runnable tasks wait for 00:00 UTC",
     "cap": "the concurrency cap is reached: runnable tasks wait for a free slot",
     "paused": "the Anthropic spend limit is reached: no sessions start until it resets",
+    "budget": "the monthly budget is reached: no sessions start until the next month",
 }
 
 

@@ -255,6 +255,7 @@ class Provisioner:
         return str(name)
 
     def _bucket(self, s3: Any, lid: str) -> None:
+        """A bucket, versioned when the template says so (a delete leaves a marker, as in AWS)."""
         name = self.resolver.refs[lid]
         s3.create_bucket(Bucket=name)
         versioning = self.props(lid).get("VersioningConfiguration")

@@ -127,8 +127,13 @@ class SheetSync(_Model):
     stop_at: datetime | None = None
     #: offline Google stand-in only: the sheet's values, header row first (None: the sample port sheet)
     rows: list[list[str]] | None = Field(default=None, min_length=1)
+    #: offline Google stand-in only: from this time on it answers again and the token works (the
+    #: outage is over, or the operator re-authorized)
+    restore_at: datetime | None = None
 
-    _times = field_validator("revoke_at", "stop_at", mode="before")(lambda v: None if v is None else _time(v))
+    _times = field_validator("revoke_at", "stop_at", "restore_at", mode="before")(
+        lambda v: None if v is None else _time(v)
+    )
 
     def settings(self) -> dict[str, Any]:
         """The deployed settings this section stands for."""

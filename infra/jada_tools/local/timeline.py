@@ -55,7 +55,7 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
     for sync in report["syncs"]:
         outcomes[sync["outcome"]] = outcomes.get(sync["outcome"], 0) + 1
     console.print(
-        f"[bold]Sheet syncs:[/] {', '.join(f'{k} x{v}' for k, v in outcomes.items()) or 'none'}; "
+        f"[bold]Sheet syncs:[/] {', '.join(f'{k} x{v}' for k, v in outcomes.items()) or 'none (sync off)'}; "
         f"rows in the mirror: {report['sheet_rows']}"
     )
     console.print(f"[bold]Emails to the operator:[/] {len(report['emails'])}")

@@ -78,6 +78,7 @@ class Harness:
             clock=lambda: NOW,
             sleep=self.slept.append,
             registry=registry or Registry((*BUILT_INS, STEP_TOOL)),
+            counters=self.cloud.counters(),
         )
 
     def run(self, task: Task, session: int = 1, agent: Agent | None = None, **settings: Any) -> BatchResult:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
+from jada.agent import prompts
 from jada.agent.pricing import cost_usd
 from jada.agent.prompts import HANDOFF_MARK, RESUME_MARK, SYSTEM_PROMPT
 from jada.agent.turns import Agent
@@ -17,6 +18,7 @@ from jada.stores.tasks import child_task_id
 from jada_tools.fakes.model_server import reply, scripted, text, tool_use, usage
 
 from tests.functional.agent.conftest import Harness, last_user_text, tool_results
+from tests.functional.agent.work_tools import EVERY_TOOL, agent_with, work_cloud
 
 
 def step(n: int) -> Any:
@@ -98,21 +100,31 @@ def unmarked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.parametrize("every_tool", [False, True], ids=["built-ins", "every tool"])
 def test_system_prompt_and_tools_are_byte_identical_across_turns_with_cache_breakpoints(
-    harness: Harness,
+    harness: Harness, every_tool: bool, request: pytest.FixtureRequest
 ) -> None:
     task = harness.task()
     harness.script(scripted(step(1), step(2), step(3), step(4)))
-    harness.run(task, turns_per_batch=4)
+    agent = harness.agent(turns_per_batch=4)
+    if every_tool:  # the sheet, server tools and an MCP server (its token from Secrets Manager)
+        request.getfixturevalue(work_cloud.__name__)
+        agent = agent_with(harness, **EVERY_TOOL, turns_per_batch=4)
+    harness.run(task, agent=agent)
     requests = harness.server.requests
     assert len(requests) == 4
-    prefixes = {json.dumps([r["tools"], r["system"]]).encode() for r in requests}
+    prefixes = {json.dumps([r["tools"], r["system"], r.get("mcp_servers")]).encode() for r in requests}
     assert len(prefixes) == 1
     first = requests[0]
-    assert first["system"][0]["text"] == SYSTEM_PROMPT
+    assert first["system"][0]["text"] == prompts.system_text(agent.registry.guidance())
+    assert first["system"][0]["text"].startswith(SYSTEM_PROMPT)
     assert first["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert first["tools"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert [t["name"] for t in first["tools"]][:4] == [
+    names = [t.get("name") or t.get("mcp_server_name") for t in first["tools"]]
+    assert len(names) == len(agent.registry.definitions())
+    hosted = {"read_port_sheet", "web_search", "web_fetch", "apps-script"}
+    assert hosted <= set(names) if every_tool else not hosted & set(names)
+    assert names[:4] == [
         "complete_task",
         "create_task",
         "save_progress",
@@ -339,6 +351,25 @@ def test_a_crash_after_the_tools_ran_reuses_the_stored_reply_so_new_tool_ids_can
     assert len(harness.server.requests) == 1
     assert harness.cloud.tasks().get(task.task_id).children == [child_task_id("toolu_1")]
     assert len(harness.cloud.tasks().list_all()) == 2
+
+
+def test_a_retried_batch_adds_each_turn_cost_to_the_spend_once(harness: Harness) -> None:
+    # Given a batch that crashes after its turn's tools ran (the reply is stored), and is retried
+    task = harness.task()
+    harness.script(
+        lambda _request: reply(tool_use("do_step", {"step": "s"}), usage_block=usage(input_tokens=200))
+    )
+    agent = harness.agent(turns_per_batch=2)
+    fail_checkpoint_write_once(agent, lambda key: key.startswith("s"))
+    with pytest.raises(EndpointConnectionError):
+        harness.run(task, agent=agent)
+    result = harness.run(task, agent=agent)
+    # Then the day's and the month's spend hold each of the 2 turns once, as the task's usage does
+    assert result.turns == 2
+    counters, cost = harness.cloud.counters(), harness.cloud.tasks().get(task.task_id).usage.cost_usd
+    assert cost == pytest.approx(2 * 0.0009)
+    assert counters.spend("2026-05-12") == pytest.approx(cost)
+    assert counters.spend("2026-05") == pytest.approx(cost)
 
 
 def test_checkpoint_bytes_per_turn_stay_flat_from_turn_1_to_30(harness: Harness) -> None:

@@ -201,3 +201,39 @@ def test_a_retried_task_gets_a_fresh_session_budget(cloud: Cloud) -> None:
     finish(cloud, fourth, status="turn_limit")
     # Then it is suspended (1 of 3 in the new budget), not failed again
     assert cloud.tasks().get(task.task_id).status is TaskStatus.SUSPENDED
+
+
+def test_a_failed_task_sends_one_email_naming_it_even_when_retried(cloud: Cloud, mailbox: Mailbox) -> None:
+    # Given a running task whose batch failed with an error that is not retried
+    task = running_task(cloud, title="crew page")
+    cause = json.dumps({"errorType": "CheckpointCorrupt", "errorMessage": "turn 3 fails its check"})
+    error = {"Error": "CheckpointCorrupt", "Cause": cause}
+    # When its session ends, and Step Functions runs the end step again
+    first = finish(cloud, task, mailbox, status="failed", error=error)
+    second = finish(cloud, task, mailbox, status="failed", error=error)
+    # Then one email names the task, its reason and the commands
+    assert (first.notified, second.notified, second.recorded) == (True, False, False)
+    [mail] = mailbox.messages()
+    assert mail["Subject"] == "jada: task failed: crew page"
+    body = mail["Message"]
+    assert f"Task {task.task_id} failed." in body
+    assert "Reason: CheckpointCorrupt: turn 3 fails its check" in body
+    assert f"jada tasks show {task.task_id}" in body
+    assert f"jada tasks retry {task.task_id}" in body
+    assert mail["MessageAttributes"]["kind"]["Value"] == "task_failed"
+    assert mail["MessageAttributes"]["task_id"]["Value"] == task.task_id
+
+
+def test_an_exhausted_turn_budget_emails_with_the_way_on(cloud: Cloud, mailbox: Mailbox) -> None:
+    task = running_task(cloud, session=3, title="voyage report")
+    finish(cloud, task, mailbox, status="turn_limit")
+    [mail] = mailbox.messages()
+    assert mail["Subject"] == "jada: task failed: voyage report"
+    assert "Reason: turn budget exhausted" in mail["Message"]
+    assert "It used its 3 sessions without finishing. A retry grants 3 more" in mail["Message"]
+
+
+def test_other_outcomes_send_no_email(cloud: Cloud, mailbox: Mailbox) -> None:
+    finish(cloud, running_task(cloud, title="a"), mailbox, status="completed")
+    finish(cloud, running_task(cloud, title="b"), mailbox, status="turn_limit")
+    assert mailbox.messages() == []

@@ -81,6 +81,19 @@ def test_sync_now_token_error_exits_non_zero_with_the_fix(
         assert secret not in logs
 
 
+def test_sync_now_says_when_the_sync_is_off(deployed: InProcessLambda, world: SheetWorld) -> None:
+    # a deployment without a spreadsheet id: the function exists, no schedule runs it
+    boto3.client("lambda").update_function_configuration(
+        FunctionName=FUNCTION, Environment={"Variables": {**world.env, "SPREADSHEET_ID": ""}}
+    )
+    result = invoke("sync", "now")
+    assert result.exit_code == 1
+    assert ": not_configured" in result.output
+    assert "the sheet sync is off: no spreadsheetId is configured" in result.output
+    assert "-c spreadsheetId=" in result.output
+    assert "jada auth google" not in result.output  # the token is not what is missing
+
+
 def test_sync_now_json(deployed: InProcessLambda, world: SheetWorld) -> None:
     world.google.sheets_mode = "forbidden"
     result = invoke("sync", "now", "--json")

@@ -81,10 +81,8 @@ def test_scheduled_sync_returns_counts_and_emits_metrics(
         "quarantined": 0,
     }
     assert result["at"] == "2026-05-12T22:30:00Z"  # "now" is the schedule's time
-    assert metrics[M.SYNC_OK]["value"] == 1
-    assert metrics[M.SYNC_TOKEN_ERROR]["value"] == 0
-    assert metrics[M.ROWS_WRITTEN]["value"] == 12
-    assert metrics[M.TOKEN_AGE_DAYS]["value"] == 2.02  # obtained 2 days before 22:00, synced at 22:30
+    # only what says something: the outcome, the rows written; a 2-day-old token's age is no news
+    assert {name: m["value"] for name, m in metrics.items()} == {M.SYNC_OK: 1, M.ROWS_WRITTEN: 12}
     for metric in metrics.values():
         assert metric["namespace"] == NAMESPACE
         assert metric["dimensions"] == DIMENSIONS
@@ -98,7 +96,7 @@ def test_token_error_emits_its_metric_and_logs_the_code(
 
     assert result["outcome"] == "token_error"
     assert metrics[M.SYNC_TOKEN_ERROR]["value"] == 1
-    assert metrics[M.SYNC_OK]["value"] == 0
+    assert M.SYNC_OK not in metrics  # a zero is not sent: the error alarm's recovery is missing data
     [line] = [json.loads(x) for x in log_stream.getvalue().splitlines() if "sheet sync failed" in x]
     assert (line["error_code"], line["error_description"]) == (
         "invalid_grant",

@@ -8,6 +8,8 @@ from datetime import timedelta
 import boto3
 import pytest
 from jada.sheets.store import SheetStore
+from jada.sheets.sync import metric_values
+from jada.telemetry import M
 from jada_tools.fakes.google_server import HEADER, SAMPLE_ROWS
 
 from tests.functional.sheets.conftest import NOW, TABLE, SheetWorld, closed_port_url, token_json
@@ -160,8 +162,19 @@ def test_missing_key_column_is_a_config_error(world: SheetWorld) -> None:
     assert "vessel" in (result.error_description or "")
 
 
-def test_missing_spreadsheet_id_is_a_config_error(world: SheetWorld) -> None:
-    assert world.sync(SPREADSHEET_ID="").outcome == "config_error"
+def test_without_a_spreadsheet_id_the_sync_is_off_and_says_so(world: SheetWorld) -> None:
+    result = world.sync(SPREADSHEET_ID="")
+    assert result.outcome == "not_configured"
+    assert "no spreadsheetId is configured" in (result.reason or "")
+    assert result.attempts == 0
+    assert world.google.requests == []  # nothing asked of Google
+
+
+def test_a_testing_token_reports_its_age_only_near_the_end(world: SheetWorld) -> None:
+    # a token obtained 2 days ago says nothing; at 5.5 days the TokenExpiring alarm's metric appears
+    assert M.TOKEN_AGE_DAYS not in metric_values(world.sync())
+    world.put_token(token_json(obtained_at=NOW - timedelta(days=5, hours=12)))
+    assert metric_values(world.sync(now=NOW + timedelta(minutes=10)))[M.TOKEN_AGE_DAYS] == 5.51
 
 
 def test_malformed_rows_are_quarantined_and_the_rest_sync(world: SheetWorld) -> None:

@@ -202,3 +202,65 @@ def test_racing_slot_takers_never_exceed_the_cap(serial_dynamo: Any) -> None:
     # Then exactly three hold a slot, and the stored holders are exactly the winners
     assert len(won) == 3
     assert set(stores[0].slot_holders(NOW)) == set(won)
+
+
+# --- model spend ------------------------------------------------------------------------------
+def test_a_turns_cost_is_added_to_its_day_and_month_once(counters: CounterStore) -> None:
+    # Given turns recorded, one of them twice (a retried batch)
+    assert counters.record_spend("t1#1#1", 0.25, NOW) is True
+    assert counters.record_spend("t1#1#1", 0.25, NOW) is False
+    assert counters.record_spend("t1#1#2", 0.125, NOW) is True
+    assert counters.record_spend("t2#1#1", 1.0, MIDNIGHT) is True  # the next UTC day, same month
+    assert counters.record_spend("t2#1#2", 0.0, MIDNIGHT) is False  # nothing to add
+    # Then each day and the month hold each turn once
+    assert counters.spend("2026-05-12") == 0.375
+    assert counters.spend("2026-05-13") == 1.0
+    assert counters.spend("2026-05") == 1.375
+    assert counters.spend_by_period(["2026-05-11", "2026-05-12", "2026-05-13", "2026-05"]) == {
+        "2026-05-11": 0.0, "2026-05-12": 0.375, "2026-05-13": 1.0, "2026-05": 1.375,
+    }  # fmt: skip
+
+
+def test_spend_totals_outlive_the_turn_markers(cloud: Any, counters: CounterStore) -> None:
+    counters.record_spend("t1#1#1", 0.5, NOW)
+    total, marker = raw_item(cloud, "spend#2026-05"), raw_item(cloud, "spent#t1#1#1")
+    assert total["expires_at"] == epoch(NOW + timedelta(days=400))  # kept for `jada cost`
+    assert marker["expires_at"] == epoch(NOW + timedelta(days=30))  # a retry comes within hours
+
+
+def test_ten_racing_turns_retried_add_up_exactly(serial_dynamo: Any) -> None:
+    stores = [CounterStore("spend", table=serial_dynamo(schema.COUNTERS, "spend")) for _ in range(10)]
+    start = threading.Barrier(len(stores))
+
+    def record(i: int, store: CounterStore) -> None:
+        start.wait()
+        store.record_spend(f"t{i}#1#1", 0.01, NOW)
+        store.record_spend(f"t{i}#1#1", 0.01, NOW)  # each one retried
+
+    threads = [threading.Thread(target=record, args=(i, s)) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert stores[0].spend("2026-05") == pytest.approx(0.10)
+
+
+def test_budget_notices_are_marked_once_per_month_and_level(counters: CounterStore) -> None:
+    assert counters.budget_noticed("2026-05", 80) is False
+    assert counters.mark_budget_noticed("2026-05", 80, NOW) is True
+    assert counters.mark_budget_noticed("2026-05", 80, NOW) is False
+    assert counters.budget_noticed("2026-05", 80) is True
+    assert counters.budget_noticed("2026-05", 100) is False
+    assert counters.budget_noticed("2026-06", 80) is False
+
+
+def test_a_pause_says_its_kind(counters: CounterStore) -> None:
+    until = NOW + timedelta(days=3)
+    counters.pause_sessions("the monthly budget is reached", until, NOW, kind="budget", budget=25.0)
+    pause = counters.pause(NOW)
+    assert pause is not None
+    assert (pause.kind, pause.budget, pause.until) == ("budget", 25.0, until.isoformat())
+    assert (
+        counters.sessions_paused(NOW) == f"the monthly budget is reached (paused until {until.isoformat()})"
+    )
+    assert counters.pause(until) is None

@@ -106,3 +106,62 @@ def test_emf_lines_become_datapoints() -> None:
     assert points[0].dimensions == frozenset({("service", "jada")})
     assert parse_emf('{"level":"INFO","message":"hello"}', T0) == []
     assert MetricStore().feed("not json\n" + line, T0) == 2
+
+
+def math_alarm(expression: str, **props: object) -> AlarmState:
+    def stat(mid: str, name: str) -> dict[str, object]:
+        metric = {"Namespace": "Jada", "MetricName": name, "Dimensions": DIMS}
+        return {
+            "Id": mid,
+            "MetricStat": {"Metric": metric, "Period": 3600, "Stat": "Sum"},
+            "ReturnData": False,
+        }
+
+    base = {
+        "AlarmName": "m", "AlarmDescription": "Runbook.", "EvaluationPeriods": 1, "Threshold": 1,
+        "ComparisonOperator": "LessThanThreshold", "TreatMissingData": "breaching",
+        "Metrics": [{"Id": "expr_1", "Expression": expression, "ReturnData": True},
+                    stat("ok", "Ok"), stat("err", "Err")],
+    }  # fmt: skip
+    return AlarmState.from_properties({**base, **props})
+
+
+def test_a_metric_math_alarm_fills_missing_metrics_and_adds_them() -> None:
+    store = MetricStore()
+    a = math_alarm("FILL(ok, 0) + FILL(err, 0)")
+    assert a.expression is not None
+    assert a.expression.period == 3600
+    # nothing in the hour: 0 + 0 < 1
+    assert a.evaluate(store, T0).new == ALARM  # type: ignore[union-attr]
+    # an error run counts as much as a success: the sum is 1
+    put(store, T0 + timedelta(minutes=5), 1, name="Err")
+    assert a.evaluate(store, T0 + timedelta(minutes=6)).new == OK  # type: ignore[union-attr]
+    # an hour later the run left the window
+    assert a.evaluate(store, T0 + timedelta(minutes=66)).new == ALARM  # type: ignore[union-attr]
+
+
+def test_without_fill_a_missing_metric_makes_the_expression_missing() -> None:
+    store = MetricStore()
+    put(store, T0, 1, name="Ok")
+    a = math_alarm(
+        "ok + err", TreatMissingData="notBreaching", ComparisonOperator="GreaterThanOrEqualToThreshold"
+    )
+    assert a.evaluate(store, T0 + timedelta(minutes=1)).new == OK  # type: ignore[union-attr]  # missing, not 1
+    put(store, T0, 2, name="Err")
+    assert a.evaluate(store, T0 + timedelta(minutes=2)).new == ALARM  # type: ignore[union-attr]  # 1 + 2
+
+
+def test_unsupported_metric_math_is_refused_by_name() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="metric math the local cloud does not evaluate"):
+        math_alarm("ANOMALY_DETECTION_BAND(ok)")
+
+
+def test_metric_hours_count_distinct_clock_hours_per_metric() -> None:
+    store = MetricStore()
+    for minutes in (0, 1, 59, 60, 125):
+        put(store, T0 + timedelta(minutes=minutes), 1, name="Beat")
+    put(store, T0, 0, name="Rare")
+    store.put("AWS/Lambda", "Errors", {"FunctionName": "f"}, T0, 0)
+    assert store.hours("Jada") == {"Beat": 3, "Rare": 1}  # 22h, 23h, 00h; other namespaces left out

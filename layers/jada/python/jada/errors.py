@@ -90,6 +90,28 @@ FATAL_ERRORS: tuple[str, ...] = (
 )
 
 
+# --- workspace and sites (work tools) ---------------------------------------------------------
+class WorkspacePathRefused(JadaError):
+    """A workspace path that leaves the workspace or is not allowed (`..`, encoded, another root)."""
+
+
+class EditRefused(JadaError):
+    """An editor command that cannot apply (no match, several matches, a bad line number, a binary
+    or oversized file); its message is the tool result the model gets."""
+
+
+class WorkspaceConflict(JadaError):
+    """A conditional workspace write lost a race: the object changed since it was read."""
+
+
+class UnknownSite(JadaError):
+    """A site name that is not configured (the `sites` setting)."""
+
+
+class SiteTooLarge(JadaError):
+    """A site's file list does not fit in one deploy record."""
+
+
 # --- operator -----------------------------------------------------------------------------
 class StoppedByOperator(JadaError):
     """The error name `jada tasks stop` gives `StopExecution`: session end records the session as

@@ -18,6 +18,9 @@ class Usage(BaseModel):
     output_tokens: int = 0
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
+    #: server tools Anthropic ran (usage.server_tool_use), priced per request
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
     cost_usd: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
@@ -26,6 +29,8 @@ class Usage(BaseModel):
             output_tokens=self.output_tokens + other.output_tokens,
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            web_search_requests=self.web_search_requests + other.web_search_requests,
+            web_fetch_requests=self.web_fetch_requests + other.web_fetch_requests,
             cost_usd=round(self.cost_usd + other.cost_usd, 6),
         )
 

@@ -32,6 +32,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails
 
 from jada.errors import ConfigurationError
+from jada.sites.config import validate_sites
+from jada.tool_settings import McpServers, ServerTools
 
 #: the functions (folders under functions/) a setting can be read by
 POLL, TURN_BATCH, SESSION_END, SHEET_SYNC = "poll", "turn_batch", "session_end", "sheet_sync"
@@ -57,6 +59,11 @@ def _rate(value: str) -> str:
 
 #: an EventBridge Scheduler rate without `rate(...)`: `1 minute`, `30 minutes`, `2 hours`
 Rate = Annotated[str, AfterValidator(_rate)]
+#: `{"<site>": {"bucket": ..., "distributionId": ..., "approval": "auto" | "operator"}}`
+Sites = Annotated[dict[str, dict[str, Any]], AfterValidator(validate_sites)]
+EXAMPLE_SITES = {
+    "sailjada.com": {"bucket": "sailjada-site", "distributionId": "E2QWRUHAPOMQZL", "approval": "operator"}
+}
 
 
 class Settings(BaseModel):
@@ -79,17 +86,41 @@ class Settings(BaseModel):
     retention_days: int = setting(30, ge=1, le=3650, example=45, functions=SESSIONS)
     #: the execution timeout; a slot of the concurrency cap is reclaimed after it
     session_timeout_seconds: int = setting(3 * 3600, ge=60, example=7200, functions=(POLL,))
+    #: the month's model spend (USD) at which new sessions pause until the next month; 0: no budget
+    monthly_budget_usd: float = setting(0.0, ge=0, le=1_000_000, example=50.0, functions=(POLL, SESSION_END))
     # port sheet sync
-    spreadsheet_id: str = setting("", example="sheet-abc123", functions=(SHEET_SYNC,))
+    #: also read by the turn batch: a configured sheet enables the `read_port_sheet` tool
+    spreadsheet_id: str = setting("", example="sheet-abc123", functions=(SHEET_SYNC, TURN_BATCH))
     sheet_range: str = setting("Ports!A1:F", min_length=1, example="Ports!A1:H", functions=(SHEET_SYNC,))
     sheet_key_column: str = setting("port", min_length=1, example="harbour", functions=(SHEET_SYNC,))
     #: used when the stored token does not say whether its OAuth app is in Testing status
     google_app_testing: bool = setting(True, example=False, functions=(SHEET_SYNC,))
+    # work tools
+    #: static sites (S3 bucket + CloudFront distribution) the agent edits and deploys
+    sites: Sites = setting({}, example=EXAMPLE_SITES, functions=(TURN_BATCH,))
+    # hosted work tools (jada/tool_settings.py has their shapes)
+    server_tools: ServerTools = setting(
+        [],
+        example=["web_search", {"name": "web_fetch", "allowedDomains": ["sailjada.com"], "maxUses": 3}],
+        functions=(TURN_BATCH,),
+    )
+    mcp_servers: McpServers = setting(
+        [],
+        example=[
+            {"name": "apps-script", "url": "https://mcp.example.com/mcp",
+             "tokenSecret": "jada/mcp/apps-script", "allowedTools": ["update_script"]}
+        ],
+        functions=(TURN_BATCH,),
+    )  # fmt: skip
     # deployment only
     poll_rate: Rate = setting("1 minute", example="2 minutes", functions=INFRA)
-    sync_rate: Rate = setting("30 minutes", example="1 hour", functions=INFRA)
+    #: also read by the turn batch: `read_port_sheet` calls a sheet older than 2 sync periods stale
+    sync_rate: Rate = setting("30 minutes", example="1 hour", functions=(TURN_BATCH,))
     #: the Powertools public layer release (an SSM parameter per release)
     powertools_version: str = setting("3.37.0", pattern=r"^\d+\.\d+\.\d+$", example="3.36.0", functions=INFRA)
+
+    def __hash__(self) -> int:  # list- and object-valued settings are not hashable themselves
+        return hash(self.model_dump_json())
 
     @model_validator(mode="after")
     def _handoff_before_limit(self) -> Self:
@@ -226,6 +257,10 @@ class Resources(EnvModel):
     #: Google's endpoints; empty: Google's own (the local cloud and tests point them at fakes)
     google_oauth_token_uri: str = ""
     sheets_api_endpoint: str = ""
+    #: the workspace bucket (the editor's files, each site's sources under sites/<site>/)
+    workspace_bucket: str = ""
+    #: the deploy records, plans and approval requests of deploy_site
+    deploys_table: str = ""
 
     def require(self, *names: str) -> None:
         missing = [n.upper() for n in names if not getattr(self, n)]

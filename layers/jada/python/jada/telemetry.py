@@ -77,8 +77,12 @@ def logger():  # type: ignore[no-untyped-def]
 
 @cache
 def metrics():  # type: ignore[no-untyped-def]
+    import warnings
+
     from aws_lambda_powertools import Metrics
 
+    # an invocation with nothing worth a metric (zeros are not sent) is normal, not a warning
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     return Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
@@ -101,8 +105,13 @@ class Invocation(Generic[R]):
 
 
 def emit(values: Mapping[str, float]) -> None:
-    """Add metrics to this invocation's EMF document (flushed by the `log_metrics` decorator)."""
+    """Add metrics to this invocation's EMF document (flushed by the `log_metrics` decorator).
+
+    A zero is not sent: CloudWatch bills a custom metric for every hour it receives data, and a 0
+    says nothing an alarm needs (error alarms treat missing data as not breaching; heartbeats are
+    1 and their alarms treat missing data as breaching)."""
     from aws_lambda_powertools.metrics import MetricUnit
 
     for name, value in values.items():
-        metrics().add_metric(name=name, unit=MetricUnit[UNITS.get(name, "Count")], value=value)
+        if value:
+            metrics().add_metric(name=name, unit=MetricUnit[UNITS.get(name, "Count")], value=value)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from jada import redaction
 from jada.errors import ConfigurationError
 from jada.settings import Resources
 
@@ -38,6 +39,7 @@ def api_key(resources: Resources, environ: Mapping[str, str] | None = None) -> s
 def _key_from_secret(secret_id: str) -> str:
     from aws_lambda_powertools.utilities import parameters
 
+    redaction.install()  # botocore logs the secret's value at DEBUG
     value = parameters.get_secret(secret_id, max_age=SECRET_MAX_AGE_S)
     raw = value.decode() if isinstance(value, bytes) else str(value)
     raw = raw.strip()

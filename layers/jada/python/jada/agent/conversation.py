@@ -49,8 +49,10 @@ def compact(messages: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
 
 
 def _shrink(block: dict[str, Any]) -> bool:
+    """Shrink one old block in place. Server-tool blocks (web search and fetch results, whose
+    content is partly encrypted) are kept as they are: the API wants them back unchanged."""
     kind = block.get("type")
-    if kind == "tool_result" and block.get("content") != CLEARED:
+    if kind in {"tool_result", "mcp_tool_result"} and block.get("content") != CLEARED:
         block["content"] = CLEARED
         return True
     if kind == "text" and len(block.get("text", "")) > MAX_KEPT_TEXT:
@@ -95,7 +97,36 @@ def _render(msg: dict[str, Any]) -> list[str]:
             result = block.get("content")
             body = result if isinstance(result, str) else json.dumps(result)
             lines.append(f"tool result{' (error)' if block.get('is_error') else ''}: {_cut(body)}")
+        elif kind in {"server_tool_use", "mcp_tool_use"}:
+            where = f"{block.get('server_name')}." if kind == "mcp_tool_use" else ""
+            lines.append(f"{role} called {where}{block.get('name')}: {_cut(json.dumps(block.get('input')))}")
+        elif kind in HOSTED_RESULTS:
+            lines.append(f"{HOSTED_RESULTS[kind]}: {_cut(_hosted_result(block))}")
     return lines
+
+
+#: result blocks of tools Anthropic runs, as the digest names them
+HOSTED_RESULTS = {
+    "web_search_tool_result": "web search results",
+    "web_fetch_tool_result": "web fetch result",
+    "mcp_tool_result": "MCP tool result",
+}
+
+
+def _hosted_result(block: dict[str, Any]) -> str:
+    """A server-tool or MCP result as a line: titles and URLs, an error code, or the text."""
+    content = block.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):  # a web fetch result or an error
+        return str(content.get("error_code") or content.get("url") or json.dumps(content))
+    parts = []
+    for item in content or []:
+        if isinstance(item, dict) and item.get("type") == "web_search_result":
+            parts.append(f"{item.get('title')} ({item.get('url')})")
+        elif isinstance(item, dict) and item.get("type") == "text":
+            parts.append(str(item.get("text", "")))
+    return "; ".join(parts)
 
 
 def _cut(value: str, limit: int = 1_000) -> str:

@@ -35,13 +35,15 @@ def create_message(
     sleep: Callable[[float], None] = time.sleep,
     retries: int = RETRIES,
 ) -> Any:
-    """`client.messages.create(**request)`; SDK errors become jada's named errors."""
+    """`client.messages.create(**request)` (`client.beta.messages` for a request with `betas`);
+    SDK errors become jada's named errors."""
     import anthropic
 
+    api = client.beta.messages if request.get("betas") else client.messages
     attempt = 0
     while True:
         try:
-            return client.messages.create(**request, timeout=call_timeout(remaining_s()))
+            return api.create(**request, timeout=call_timeout(remaining_s()))
         except anthropic.AnthropicError as exc:
             error = to_jada_error(exc)
             if not isinstance(error, ModelRateLimited | ModelUnavailable) or attempt >= retries:

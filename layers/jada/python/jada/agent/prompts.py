@@ -14,6 +14,8 @@ from jada.models import Task
 
 MAX_OUTPUT_TOKENS = 8192
 EPHEMERAL = {"type": "ephemeral"}
+#: content blocks that take no cache breakpoint (the breakpoint goes on the last block that does)
+NO_BREAKPOINT = frozenset({"thinking", "redacted_thinking", "mcp_tool_listing"})
 
 SYSTEM_PROMPT = """\
 You are an autonomous agent working through a queue of tasks for an operator. \
@@ -68,8 +70,9 @@ def build_request(
         newest = sent[-1]
         if isinstance(newest["content"], str):
             newest["content"] = [{"type": "text", "text": newest["content"]}]
-        if newest["content"]:
-            newest["content"][-1]["cache_control"] = EPHEMERAL
+        marked = [b for b in newest["content"] if b.get("type") not in NO_BREAKPOINT]
+        if marked:
+            marked[-1]["cache_control"] = EPHEMERAL
     return {
         "model": model,
         "max_tokens": MAX_OUTPUT_TOKENS,

@@ -11,6 +11,7 @@ from jada.agent.turns import Agent, BatchResult, BatchState, run_batch
 from jada.errors import ModelAuthFailed, SpendLimitReached
 from jada.settings import Resources, Settings
 from jada.stores.checkpoints import CheckpointStore
+from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
 from jada.telemetry import Invocation, M, emit, logger
 
@@ -24,7 +25,7 @@ ALARMED_ERRORS: dict[type[Exception], str] = {
 def agent_from_env(remaining_s: Callable[[], float], environ: Mapping[str, str] | None = None) -> Agent:
     settings = Settings.from_env(environ)
     resources = Resources.from_env(environ)
-    resources.require("tasks_table", "checkpoints_table", "checkpoint_bucket")
+    resources.require("tasks_table", "checkpoints_table", "checkpoint_bucket", "counters_table")
     return Agent(
         tasks=TaskStore(resources.tasks_table),
         checkpoints=CheckpointStore(
@@ -35,6 +36,7 @@ def agent_from_env(remaining_s: Callable[[], float], environ: Mapping[str, str] 
         remaining_s=remaining_s,
         registry=registry_for(settings),
         services=Services(settings, resources),
+        counters=CounterStore(resources.counters_table, retention_days=settings.retention_days),
     )
 
 
@@ -54,9 +56,9 @@ def run_batch_from_env(event: Mapping[str, Any], remaining_s: Callable[[], float
 
 
 def batch_metrics(result: BatchResult) -> dict[str, float]:
-    """Metric name -> value for one batch."""
+    """Metric name -> value for one batch; zeros are left out (they say nothing)."""
     usage = result.usage
-    return {
+    values = {
         M.TURNS: result.turns_run,
         M.INPUT_TOKENS: usage.input_tokens,
         M.OUTPUT_TOKENS: usage.output_tokens,
@@ -64,3 +66,4 @@ def batch_metrics(result: BatchResult) -> dict[str, float]:
         M.CACHE_READ_TOKENS: usage.cache_read_tokens,
         M.COST_USD: usage.cost_usd,
     }
+    return {name: value for name, value in values.items() if value}

@@ -20,12 +20,13 @@ from jada.agent import conversation, prompts
 from jada.agent.model_call import can_start_call, create_message
 from jada.agent.outcome import Ending, ending_of
 from jada.agent.pricing import usage_of
-from jada.agent.tools import Registry, Services, ToolContext, ToolOutcome
+from jada.agent.tools import Registry, Services, ToolContext, ToolOutcome, mcp
 from jada.clock import iso, utcnow
 from jada.lifecycle import CONTINUE, STOPPED_REASON, SessionOutcome
 from jada.models import SessionEnding, SessionRecord, Task, TurnRecord, Usage
 from jada.settings import Settings
 from jada.stores.checkpoints import CheckpointStore
+from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
 from jada.telemetry import logger
 
@@ -85,6 +86,8 @@ class Agent:
     sleep: Callable[[float], None] = time.sleep
     registry: Registry = field(default_factory=Registry)
     services: Services = field(default_factory=Services)
+    #: where each turn's cost is added to the day's and month's spend (None: not recorded)
+    counters: CounterStore | None = None
 
 
 def run_batch(state: BatchState, agent: Agent) -> BatchResult:
@@ -175,6 +178,7 @@ class _Batch:
         )
         reply = self._reply(number, request)
         now = self.agent.clock()
+        self._record_spend(number, reply.usage, now)
         usage, stop = reply.usage, reply.stop_reason
         ended: SessionEnding | None = None
         if stop != conversation.CONTEXT_EXCEEDED:
@@ -218,8 +222,10 @@ class _Batch:
         if stored is not None:
             self.log.info("reusing the stored model reply of an interrupted turn", extra={"turn": number})
             return ModelReply.model_validate(stored)
+        # the MCP connector's servers carry their tokens: added here, kept nowhere
+        sent = {**request, **mcp.request_options(self.settings, self.agent.services)}
         response = create_message(
-            self.agent.client, request, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
+            self.agent.client, sent, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
         )
         reply = ModelReply(
             content=[block.to_dict() for block in response.content],
@@ -312,6 +318,13 @@ class _Batch:
         session = session.model_copy(update={"turns": len(self.records), "usage": total})
         tasks.record_progress(self.task.task_id, session, now=now)
         self.task = tasks.add_usage(self.task.task_id, usage, now=now)
+
+    def _record_spend(self, number: int, usage: Usage, now: datetime) -> None:
+        """The turn's cost into the spend totals (the monthly budget, `jada cost`), keyed by the
+        turn: a batch retried after a crash reuses the stored reply and adds nothing twice."""
+        if self.agent.counters is not None:
+            key = f"{self.task.task_id}#{self.state.session}#{number}"
+            self.agent.counters.record_spend(key, usage.cost_usd, now)
 
     def _record_ending(self, ending: Ending) -> None:
         """Summary or blocked reason for endings no tool recorded (idempotent)."""

@@ -18,8 +18,9 @@ from botocore.exceptions import ClientError
 from jada.clock import iso
 from jada.errors import IllegalTransition, QuotaExhausted, TaskNotFound
 from jada.models import SessionRecord, Task
+from jada.orchestration.budget import pause_in_force
 from jada.settings import Settings
-from jada.stores.counters import CounterStore
+from jada.stores.counters import BUDGET, CounterStore
 from jada.stores.tasks import TaskStore
 from jada.telemetry import M, logger
 
@@ -30,11 +31,15 @@ class PollResult:
     started: list[str] = field(default_factory=list)
     #: executions whose start found the name already taken (started before: not a second session)
     already_started: list[str] = field(default_factory=list)
-    #: "quota", "cap" or "paused" (spend limit) when the poll stopped early; tasks left stay queued
+    #: "quota", "cap", "paused" (the Anthropic spend limit) or "budget" (the monthly budget) when
+    #: the poll stopped early; tasks left stay queued
     stopped_by: str | None = None
 
     def metrics(self) -> dict[str, float]:
-        values: dict[str, float] = {M.POLL_HEARTBEAT: 1, M.SESSIONS_STARTED: len(self.started)}
+        """The heartbeat on every run; the rest only when it says something (see telemetry.emit)."""
+        values: dict[str, float] = {M.POLL_HEARTBEAT: 1}
+        if self.started:
+            values[M.SESSIONS_STARTED] = len(self.started)
         if self.stopped_by == "quota":
             values[M.QUOTA_EXHAUSTED] = 1
         if self.stopped_by == "cap":
@@ -60,10 +65,10 @@ class Poller:
         result = PollResult()
         candidates = self.tasks.runnable(now) if candidates is None else candidates
         result.runnable = len(candidates)
-        paused = self.counters.sessions_paused(now) if candidates else None  # idle: one Query only
-        if paused:
-            result.stopped_by = "paused"
-            logger().warning("poll starts no session: %s", paused)
+        pause = pause_in_force(self.counters, self.settings, now) if candidates else None  # idle: one Query
+        if pause is not None:
+            result.stopped_by = "budget" if pause.kind == BUDGET else "paused"
+            logger().warning("poll starts no session: %s", pause.describe())
             return result
         for task in candidates:
             try:
@@ -107,7 +112,7 @@ class Poller:
             ):
                 result.already_started.append(execution)
                 return
-            # likely systemic (permissions, a wrong ARN): give back, then fail loudly (PollErrors alarm)
+            # likely systemic (permissions, a wrong ARN): give back, then fail loudly (no heartbeat)
             self._give_back(task, number, now)
             logger().exception("could not start %s; quota, slot and claim given back", execution)
             raise

@@ -30,7 +30,7 @@ def poll_from_env(
     items = RunnableQueue(env[TASKS_TABLE]).items(now)
     if not items:
         output = {"runnable": 0, "started": [], "already_started": [], "stopped_by": None}
-        return Invocation(output=output, metrics={M.POLL_HEARTBEAT: 1, M.SESSIONS_STARTED: 0}, result=None)
+        return Invocation(output=output, metrics={M.POLL_HEARTBEAT: 1}, result=None)  # the heartbeat only
     return _poll(now, items, env)
 
 

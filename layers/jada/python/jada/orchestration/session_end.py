@@ -1,4 +1,5 @@
-"""The end of a session: close its record, move the task on, free the slot, tell the operator.
+"""The end of a session: close its record, move the task on, free the slot, tell the operator
+(a blocked or failed task is emailed), and check the monthly budget.
 
 Input is the last turn-batch output, or on the Catch path the same ids with `status: failed` and
 `error: {"Error", "Cause"}`. Safe to run twice for one execution (Step Functions retries).
@@ -25,6 +26,8 @@ from jada.lifecycle import (
     status_after_session,
 )
 from jada.models import SessionRecord, Task
+from jada.orchestration.budget import BudgetCheck, check_budget
+from jada.orchestration.notices import blocked_message, failed_message, publish
 from jada.settings import Settings
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
@@ -103,8 +106,10 @@ class SessionEndResult:
     reason: str | None
     #: False when this execution had already been recorded (a retried invocation)
     recorded: bool = True
+    #: the blocked-task or failed-task email was published
     notified: bool = False
     metrics: dict[str, float] = field(default_factory=dict)
+    budget: BudgetCheck | None = None
 
     def output(self) -> dict[str, Any]:
         return {
@@ -200,9 +205,12 @@ def end_session(
         counters.release_slot(event.execution)
         settle_history(checkpoints, task.task_id, task.status, parse_time(record.ended_at))
         previous = record.outcome or outcome
-        return SessionEndResult(
+        retried = SessionEndResult(
             event.task_id, event.execution, previous, task.status, record.reason, recorded=False
         )
+        # the first run may have crashed before the budget check: it is idempotent
+        retried.budget = check_budget(now, counters=counters, settings=settings, sns=sns, topic_arn=topic_arn)
+        return retried
     turns = max(event.turns, record.turns)  # a status-change event only knows the starting count
     closed = record.model_copy(
         update={"ended_at": iso(now), "turns": turns, "outcome": outcome, "reason": reason}
@@ -223,15 +231,12 @@ def end_session(
         counters.release_slot(event.execution)
         settle_history(checkpoints, task.task_id, task.status, now)
         result.status = task.status
+        result.budget = check_budget(now, counters=counters, settings=settings, sns=sns, topic_arn=topic_arn)
         return result
 
-    fields: dict[str, Any] = {}
-    if target is TaskStatus.FAILED:
-        fields["failure_reason"] = failure or "session failed"
-    if target is TaskStatus.BLOCKED:
-        fields["blocked_reason"] = reason or task.blocked_reason or "no reason given"
-        # at least once: publish before the write that makes a retry a no-op
-        result.notified = notify_blocked(task, fields["blocked_reason"], sns=sns, topic_arn=topic_arn)
+    fields = _notify(
+        task, closed, target, result, reason=reason, settings=settings, sns=sns, topic_arn=topic_arn
+    )
     try:
         tasks.transition(
             task.task_id, target, now=now, expected=TaskStatus.RUNNING, ready_at=resume_at or now,
@@ -250,7 +255,36 @@ def end_session(
         "session %s ended: %s -> task %s", event.execution, outcome.value, target.value,
         extra={"task_id": task.task_id, "reason": failure},
     )  # fmt: skip
+    result.budget = check_budget(now, counters=counters, settings=settings, sns=sns, topic_arn=topic_arn)
     return result
+
+
+def _notify(
+    task: Task,
+    closed: SessionRecord,
+    target: TaskStatus,
+    result: SessionEndResult,
+    *,
+    reason: str | None,
+    settings: Settings,
+    sns: Any,
+    topic_arn: str,
+) -> dict[str, Any]:
+    """Email a failed or blocked task; the task fields its status write sets. At least once: the
+    email is published before the write that makes a retry a no-op."""
+    fields: dict[str, Any] = {}
+    if target is TaskStatus.FAILED:
+        fields["failure_reason"] = result.reason or "session failed"
+        subject, body = failed_message(
+            task.model_copy(update={"sessions": {**task.sessions, str(closed.number): closed}}),
+            fields["failure_reason"], settings.max_sessions_per_task,
+        )  # fmt: skip
+        result.notified = publish(sns, topic_arn, subject, body, kind="task_failed", task_id=task.task_id)
+    if target is TaskStatus.BLOCKED:
+        fields["blocked_reason"] = reason or task.blocked_reason or "no reason given"
+        subject, body = blocked_message(task, fields["blocked_reason"])
+        result.notified = publish(sns, topic_arn, subject, body, kind="task_blocked", task_id=task.task_id)
+    return fields
 
 
 def settle_history(checkpoints: CheckpointStore, task_id: str, status: TaskStatus, at: datetime) -> None:
@@ -260,54 +294,3 @@ def settle_history(checkpoints: CheckpointStore, task_id: str, status: TaskStatu
         checkpoints.release(task_id, at)
     elif status in PARKED:
         checkpoints.keep(task_id, at, restore_objects=False)
-
-
-def blocked_message(task: Task, reason: str) -> tuple[str, str]:
-    """Subject and body of the blocked-task email (subject filterable on `jada: task blocked`)."""
-    # SNS subjects: ASCII only, no line breaks or control characters, under 100 characters
-    title = " ".join(task.title.split()).encode("ascii", "replace").decode()
-    title = title if len(title) <= 70 else title[:67] + "..."
-    subject = f"jada: task blocked: {title}"
-    body = "\n".join(
-        [
-            f"The agent needs a human to continue task {task.task_id}.",
-            "",
-            f"Title: {task.title}",
-            f"Reason: {reason}",
-            "",
-            "Handoff note:",
-            _clip_note(task.handoff_note) or "(none saved)",
-            "",
-            "Answer it (the agent resumes from its checkpoint with your answer):",
-            f'  jada tasks unblock {task.task_id} --answer "..."',
-            "or give the answer in a file:",
-            f"  jada tasks unblock {task.task_id} --answer-file answer.txt",
-            "",
-            f"Details: jada tasks show {task.task_id}",
-        ]
-    )
-    return subject, body
-
-
-def _clip_note(note: str | None, limit: int = 20_000) -> str | None:
-    """SNS messages are capped at 256 KB; the full note stays on the task (`jada tasks show`)."""
-    if note is None or len(note) <= limit:
-        return note
-    return note[:limit] + "\n... (cut; the whole note: jada tasks show)"
-
-
-def notify_blocked(task: Task, reason: str, *, sns: Any, topic_arn: str) -> bool:
-    if not topic_arn:
-        logger().warning("no ALERT_TOPIC_ARN: blocked task %s not emailed", task.task_id)
-        return False
-    subject, body = blocked_message(task, reason)
-    sns.publish(
-        TopicArn=topic_arn,
-        Subject=subject,
-        Message=body,
-        MessageAttributes={
-            "kind": {"DataType": "String", "StringValue": "task_blocked"},
-            "task_id": {"DataType": "String", "StringValue": task.task_id},
-        },
-    )
-    return True

@@ -83,3 +83,14 @@ class SheetStore(TableStore):
             for name in ("pk", "sk", "expires_at"):
                 run.pop(name, None)
         return runs
+
+    def run_outcomes(self, limit: int) -> list[dict[str, Any]]:
+        """The newest runs' `at`, `outcome`, `reason` and `error_code`, newest first (one Query)."""
+        page = self.table.query(
+            KeyConditionExpression=Key("pk").eq(SYNC) & Key("sk").begins_with(RUN_PREFIX),
+            ProjectionExpression="#at, outcome, reason, error_code",
+            ExpressionAttributeNames={"#at": "at"},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [from_item(i) for i in page.get("Items", [])]

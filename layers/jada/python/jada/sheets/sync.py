@@ -27,10 +27,15 @@ from jada.sheets.classify import (
 )
 from jada.sheets.mirror import DEFAULT_MIN_FRACTION, parse_sheet, plan_mirror
 from jada.sheets.store import SheetStore
-from jada.sheets.token import TokenEndpoint, TokenRecord, TokenSource, refresh
+from jada.sheets.token import TOKEN_AGE_NOTICE_DAYS, TokenEndpoint, TokenRecord, TokenSource, refresh
 from jada.telemetry import M
 
 MAX_QUARANTINE_DETAILS = 50
+#: the reason of a run without a spreadsheet id: the deployment has the sync off (no schedule)
+SYNC_OFF = (
+    "the sheet sync is off: no spreadsheetId is configured "
+    "(deploy with -c spreadsheetId=<the sheet's id> to turn it on)"
+)
 
 
 @dataclass(frozen=True)
@@ -87,14 +92,21 @@ OUTCOME_METRICS = {
 
 
 def metric_values(result: SyncResult) -> dict[str, float]:
-    """Every outcome metric on every run (1 or 0), so alarms see recoveries as well as failures."""
-    values: dict[str, float] = {name: float(result.outcome == o) for o, name in OUTCOME_METRICS.items()}
-    values[M.SYNC_SUSPICIOUS] = float(result.suspicious)
-    values[M.ROWS_WRITTEN] = result.written
-    values[M.ROWS_TOMBSTONED] = result.tombstoned
-    values[M.ROWS_QUARANTINED] = result.quarantined
-    if result.token_age_days is not None and result.app_testing:
-        values[M.TOKEN_AGE_DAYS] = result.token_age_days  # only an app in Testing has a 7-day token
+    """The run's own outcome (1), and counts and the token's age only when they say something:
+    a metric is billed for every hour it is sent, so zeros are not sent. Alarms on the error
+    outcomes treat missing data as not breaching; the stale-sync alarm watches the `ok` one."""
+    values: dict[str, float] = {OUTCOME_METRICS[result.outcome]: 1}
+    counts = {
+        M.SYNC_SUSPICIOUS: float(result.suspicious),
+        M.ROWS_WRITTEN: result.written,
+        M.ROWS_TOMBSTONED: result.tombstoned,
+        M.ROWS_QUARANTINED: result.quarantined,
+    }
+    values.update({name: value for name, value in counts.items() if value})
+    # only an app in Testing has a 7-day token, and its age matters only near the end
+    age = result.token_age_days
+    if age is not None and result.app_testing and age >= TOKEN_AGE_NOTICE_DAYS:
+        values[M.TOKEN_AGE_DAYS] = age
     return values
 
 
@@ -136,6 +148,9 @@ def _sync(
     log: Any,
 ) -> SyncResult:
     result = SyncResult(outcome=OK, at=iso(now))
+    if not config.spreadsheet_id:
+        result.outcome, result.reason = NOT_CONFIGURED, SYNC_OFF
+        return result
     try:
         record = tokens.load()
     except Exception as exc:
@@ -145,11 +160,6 @@ def _sync(
         return result
     result.token_age_days = record.age_days(now)
     result.app_testing = record.is_testing_app(config.app_testing)
-    if not config.spreadsheet_id:
-        return _failed(
-            result, ConfigurationError("SPREADSHEET_ID is not set (cdk.json context spreadsheetId)")
-        )
-
     values, failure = _read(
         config, record, reader=reader, endpoint=endpoint, sleep=sleep, result=result, log=log
     )

@@ -23,8 +23,12 @@ SCOPES = ["https://www.googleapis.com/auth/spreadsheets.readonly"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105
 REQUIRED_FIELDS = ("refresh_token", "client_id", "client_secret")
 TESTING, PRODUCTION = "testing", "production"
-#: an app in Testing status: its refresh tokens die after this many days; the alarm warns a day before
-TESTING_TOKEN_DAYS, TOKEN_AGE_WARN_DAYS = 7, 6
+#: refresh tokens of an OAuth app in Testing status die this many days after the consent
+TESTING_TOKEN_DAYS = 7
+#: the TokenExpiring alarm fires from this age (a day left to re-authenticate)
+TOKEN_AGE_WARN_DAYS = TESTING_TOKEN_DAYS - 1
+#: the sync reports the token's age (metric TokenAgeDays) from this age on: younger says nothing
+TOKEN_AGE_NOTICE_DAYS = TOKEN_AGE_WARN_DAYS - 1
 #: libraries whose DEBUG logs print request and response bodies (the secret's value, tokens)
 WIRE_LOGGERS = (
     "botocore",

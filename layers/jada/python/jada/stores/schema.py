@@ -57,3 +57,6 @@ COUNTERS = TableSpec(pk="pk")
 CHECKPOINTS = TableSpec(pk="task_id", sk="turn_key")
 #: the mirrored port sheet: rows (pk "row", sk = key), sync runs (pk "sync", sk "run#<time>")
 SHEET = TableSpec(pk="pk", sk="sk")
+#: deploy_site's records (pk "site#<site>", sk "deploy#<id>") and approval requests
+#: (pk "approval#<task id>", sk "site#<site>")
+DEPLOYS = TableSpec(pk="pk", sk="sk")

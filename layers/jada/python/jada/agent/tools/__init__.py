@@ -6,38 +6,55 @@ only definitions. Every request of a deployment carries the same list (prompt ca
 
 Adding a work tool: a module defining its `Tool`(s) and a `tools(settings) -> tuple[Tool, ...]`
 (empty when the settings do not enable it), listed in WORK_TOOLS; a hosted tool: a function
-`hosted(settings) -> tuple[dict, ...]` of definitions, listed in HOSTED_TOOLS.
+`hosted(settings) -> tuple[HostedTool, ...]` (definition and guidance), listed in HOSTED_TOOLS.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
-from jada.agent.tools import block_task, complete_task, create_task, save_progress
-from jada.agent.tools.base import Services, Tool, ToolContext, ToolOutcome
+from jada.agent.tools import (
+    block_task,
+    complete_task,
+    create_task,
+    deploy_site,
+    editor,
+    mcp,
+    port_sheet,
+    save_progress,
+    server_tools,
+)
+from jada.agent.tools.base import HostedTool, Services, Tool, ToolContext, ToolOutcome
 from jada.settings import Settings
 
 BUILT_INS: tuple[Tool, ...] = (complete_task.TOOL, create_task.TOOL, save_progress.TOOL, block_task.TOOL)
 #: work tools, in the order they appear in every request
-WORK_TOOLS: tuple[Callable[[Settings], Sequence[Tool]], ...] = ()
-#: definitions of tools Anthropic runs (server tools, MCP toolsets), after the client tools
-HOSTED_TOOLS: tuple[Callable[[Settings], Sequence[dict[str, Any]]], ...] = ()
+WORK_TOOLS: tuple[Callable[[Settings], Sequence[Tool]], ...] = (
+    editor.tools,
+    deploy_site.tools,
+    port_sheet.tools,
+)
+#: tools Anthropic runs (server tools, MCP toolsets), after the client tools
+HOSTED_TOOLS: tuple[Callable[[Settings], Sequence[HostedTool]], ...] = (server_tools.hosted, mcp.hosted)
 
 
 class Registry:
-    def __init__(self, tools: Iterable[Tool] = BUILT_INS, hosted: Iterable[dict[str, Any]] = ()) -> None:
+    def __init__(self, tools: Iterable[Tool] = BUILT_INS, hosted: Iterable[HostedTool] = ()) -> None:
         self.tools = {tool.name: tool for tool in tools}
         self.hosted = tuple(hosted)
 
     def definitions(self) -> list[dict[str, Any]]:
-        return [tool.definition() for tool in self.tools.values()] + [dict(d) for d in self.hosted]
+        client = [tool.definition() for tool in self.tools.values()]
+        return client + [copy.deepcopy(dict(h.definition)) for h in self.hosted]
 
     def guidance(self) -> tuple[str, ...]:
-        """The enabled tools' lines for the system prompt, in tool order."""
-        return tuple(tool.guidance for tool in self.tools.values() if tool.guidance)
+        """The enabled tools' lines for the system prompt, in tool order (hosted tools last)."""
+        lines = [tool.guidance for tool in self.tools.values()] + [h.guidance for h in self.hosted]
+        return tuple(line for line in lines if line)
 
     def run(self, ctx: ToolContext, name: str, tool_input: Any) -> ToolOutcome:
         """Run one tool call. Bad input or an unknown tool is an is_error result, never a crash."""
@@ -73,6 +90,7 @@ __all__ = [
     "BUILT_INS",
     "HOSTED_TOOLS",
     "WORK_TOOLS",
+    "HostedTool",
     "Registry",
     "Services",
     "Tool",

@@ -110,6 +110,15 @@ class Tool:
         return {"name": self.name, "description": self.description, "input_schema": _schema(self.input_model)}
 
 
+@dataclass(frozen=True)
+class HostedTool:
+    """A tool Anthropic runs (a server tool, an MCP toolset): only its definition is ours."""
+
+    definition: Mapping[str, Any]
+    #: one fixed line for the system prompt
+    guidance: str = ""
+
+
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema()
     schema.pop("title", None)

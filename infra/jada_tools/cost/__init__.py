@@ -1,0 +1,1 @@
+"""Cost: AWS list prices, what a template costs idle and per session."""
