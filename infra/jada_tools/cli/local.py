@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from jada_tools.cli.common import BAD_INPUT, FAILED, fail
+
 app = typer.Typer(no_args_is_help=True)
 DEMO_REPORT = Path("reports/demo-report.json")
 
@@ -47,20 +49,17 @@ def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
     from jada_tools.local.timeline import print_summary, print_timeline
 
     console = Console(width=shutil.get_terminal_size((110, 24)).columns)
-    err = Console(stderr=True)
     try:
         scenario = load_scenario(path)
-    except ScenarioError as exc:
-        err.print(f"[red]{path}: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(2) from None
+    except ScenarioError as exc:  # plain text: the message may quote the file's own `[markup]`
+        fail(f"{path}: {exc}", BAD_INPUT)
     window = f"{scenario.start:%Y-%m-%d %H:%M} to {scenario.end:%Y-%m-%d %H:%M} UTC"
     console.print(f"[bold]jada local[/]: {path.name}, {window}")
     started = time.perf_counter()
     try:
         result = run_local(scenario)
     except LocalCloudError as exc:
-        err.print(f"[red]the local run stopped: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail(f"the local run stopped: {exc}", FAILED)
     if not quiet:
         print_timeline(console, result.timeline)
     print_summary(console, result.report)

@@ -124,10 +124,12 @@ def list_tasks(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("id", "status", "pri", "sessions", "title", "reason", box=None)
     for t in found:
-        table.add_row(t.task_id, t.status.value, str(t.priority), str(t.session_count), t.title, _reason(t))
+        cells = (t.task_id, t.status.value, str(t.priority), str(t.session_count), t.title, _reason(t))
+        table.add_row(*(Text(cell) for cell in cells))  # plain text: titles may hold `[markup]`
     Console(width=200).print(table)
 
 
