@@ -200,37 +200,59 @@ def main() -> None:
     crowded = [c for c in busy if c.queued >= 0.8 * args.tasks] or busy[:1]
     idle = [c for c in meter.calls if not c.runnable]
 
-    print(f"Load benchmark: {args.tasks} tasks queued at {stamp(START)}, quota 1000/day, cap {args.cap}, "
-          f"{args.hours:g} simulated hours (offline scripted model; Python {sys.version.split()[0]})")  # fmt: skip
-    print(f"  tasks:            {len(tasks)} ({args.tasks} queued + {len(tasks) - args.tasks} queued by the "
-          f"agent): {dict(statuses)}; all done: {statuses.get('done', 0) == len(tasks)}")  # fmt: skip
+    print(
+        f"Load benchmark: {args.tasks} tasks queued at {stamp(START)}, quota 1000/day, cap {args.cap}, "
+        f"{args.hours:g} simulated hours (offline scripted model; Python {sys.version.split()[0]})"
+    )
+    print(
+        f"  tasks:            {len(tasks)} ({args.tasks} queued + {len(tasks) - args.tasks} queued by the "
+        f"agent): {dict(statuses)}; all done: {statuses.get('done', 0) == len(tasks)}"
+    )
     print(f"  sessions:         {sessions} started; by day {report['sessions_by_day']}")
     if ended:
         last = max(ended)
-        print(f"  last session end: {stamp(last)} ({(last - START).total_seconds() / 60:.0f} simulated minutes "
-              "after the burst)")  # fmt: skip
-    print(f"  most at once:     {most_at_once(report['executions'], report['scenario']['end'])} sessions "
-          f"(cap {args.cap}; from the executions' start and stop times)")  # fmt: skip
-    print(f"  pickup latency:   p50 {percentile(latencies, 0.5) / 60:.1f} min, p95 "
-          f"{percentile(latencies, 0.95) / 60:.1f} min, max {max(latencies, default=0) / 60:.1f} min "
-          "(queued -> first session started, simulated)")  # fmt: skip
-    print(f"  polls:            {len(meter.calls)} invocations, {len(busy)} started sessions, {len(idle)} idle")
+        print(
+            f"  last session end: {stamp(last)} ({(last - START).total_seconds() / 60:.0f} simulated minutes "
+            "after the burst)"
+        )
+    print(
+        f"  most at once:     {most_at_once(report['executions'], report['scenario']['end'])} sessions "
+        f"(cap {args.cap}; from the executions' start and stop times)"
+    )
+    print(
+        f"  pickup latency:   p50 {percentile(latencies, 0.5) / 60:.1f} min, p95 "
+        f"{percentile(latencies, 0.95) / 60:.1f} min, max {max(latencies, default=0) / 60:.1f} min "
+        "(queued -> first session started, simulated)"
+    )
+    print(
+        f"  polls:            {len(meter.calls)} invocations, {len(busy)} started sessions, {len(idle)} idle"
+    )
     if crowded:
         per = [c.dynamodb / c.started for c in crowded]
-        print(f"  busy polls with {min(c.queued for c in crowded)}-{max(c.queued for c in crowded)} queued "
-              f"({len(crowded)}): each reads one page of {max(c.runnable for c in crowded)} runnable tasks and "
-              f"starts {statistics.median(c.started for c in crowded):.0f}")  # fmt: skip
-        print(f"    duration:       median {statistics.median(c.ms for c in crowded):.0f} ms wall, "
-              f"{statistics.median(c.cpu_ms for c in crowded):.0f} ms CPU of its own thread (max "
-              f"{max(c.ms for c in crowded):.0f} ms wall)")  # fmt: skip
-        print(f"    DynamoDB:       median {statistics.median(per):.1f} requests per started session (max "
-              f"{max(per):.1f}); {statistics.median(c.other for c in crowded):.0f} other requests a poll")  # fmt: skip
+        print(
+            f"  busy polls with {min(c.queued for c in crowded)}-{max(c.queued for c in crowded)} queued "
+            f"({len(crowded)}): each reads one page of {max(c.runnable for c in crowded)} runnable tasks and "
+            f"starts {statistics.median(c.started for c in crowded):.0f}"
+        )
+        print(
+            f"    duration:       median {statistics.median(c.ms for c in crowded):.0f} ms wall, "
+            f"{statistics.median(c.cpu_ms for c in crowded):.0f} ms CPU of its own thread (max "
+            f"{max(c.ms for c in crowded):.0f} ms wall)"
+        )
+        print(
+            f"    DynamoDB:       median {statistics.median(per):.1f} requests per started session (max "
+            f"{max(per):.1f}); {statistics.median(c.other for c in crowded):.0f} other requests a poll"
+        )
     if idle:
-        print(f"  idle polls:       median {statistics.median(c.ms for c in idle):.0f} ms wall, "
-              f"{statistics.median(c.dynamodb for c in idle):.0f} DynamoDB request(s)")  # fmt: skip
+        print(
+            f"  idle polls:       median {statistics.median(c.ms for c in idle):.0f} ms wall, "
+            f"{statistics.median(c.dynamodb for c in idle):.0f} DynamoDB request(s)"
+        )
     cpu = usage.ru_utime + usage.ru_stime
-    print(f"  run:              {wall:.0f} s wall, {cpu:.0f} s CPU, peak RSS {usage.ru_maxrss / 1024:.0f} MB; "
-          f"load average {load_before:.1f} before, {load_after:.1f} after ({os.cpu_count()} CPUs)")  # fmt: skip
+    print(
+        f"  run:              {wall:.0f} s wall, {cpu:.0f} s CPU, peak RSS {usage.ru_maxrss / 1024:.0f} MB; "
+        f"load average {load_before:.1f} before, {load_after:.1f} after ({os.cpu_count()} CPUs)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ def fuzz(examples: int, **overrides: Any) -> Callable[[Any], Any]:
     return settings(
         BASE,
         max_examples=examples * FACTORS[PROFILE],
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                               HealthCheck.data_too_large],
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
         **overrides,
-    )  # fmt: skip
+    )

@@ -14,7 +14,6 @@ import boto3
 import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
-from jada import aws
 from jada.clock import iso, utcnow
 from jada.lifecycle import TaskStatus
 from jada.models import SessionRecord
@@ -26,6 +25,7 @@ from typer.testing import CliRunner, Result
 from tests.conftest import Cloud
 from tests.fuzz.profiles import fuzz
 from tests.fuzz.strategies import NASTY
+from tests.fuzz.tables import Snapshot, restore, snapshot
 
 SHEET_TABLE = "jada-sheet"
 SECRET = "jada-google-token"
@@ -71,18 +71,22 @@ def world(cloud: Cloud, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
     cli_stack.outputs.cache_clear()
 
 
-def snapshot(cloud: Cloud) -> dict[str, list[str]]:
-    ddb = aws.client("dynamodb")
-    state = {}
-    for table in (cloud.tasks_table, cloud.counters_table, SHEET_TABLE):
-        items = []
-        for page in ddb.get_paginator("scan").paginate(TableName=table):
-            items += [json.dumps(i, sort_keys=True) for i in page["Items"]]
-        state[table] = sorted(items)
-    return state
+def tables(cloud: Cloud) -> list[str]:
+    return [cloud.tasks_table, cloud.counters_table, SHEET_TABLE]
 
 
-def check(result: Result, before: dict[str, list[str]], after: dict[str, list[str]]) -> None:
+def run(cloud: Cloud, args: list[str]) -> None:
+    """Invoke the CLI, check the result, then put the tables back (every example starts alike)."""
+    before = snapshot(tables(cloud))
+    result = CliRunner().invoke(app, args)
+    after = snapshot(tables(cloud))
+    try:
+        check(result, before, after)
+    finally:
+        restore(before, after)
+
+
+def check(result: Result, before: Snapshot, after: Snapshot) -> None:
     shown = f"exit {result.exit_code}\nstdout: {result.stdout[:800]}\nstderr: {result.stderr[:800]}"
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"unhandled {type(result.exception).__name__}: {result.exception}\n{shown}")
@@ -109,8 +113,14 @@ def invocations(draw: st.DrawFn, ids: dict[str, str], tmp: Path) -> list[str]:
     flag = lambda name: draw(st.sampled_from([[], [name]]))  # noqa: E731
     command = draw(st.sampled_from(["add", "list", "show", "retry", "cancel", "unblock", "quota", "sync"]))
     if command == "add":
-        return ["tasks", "add", draw(arg()), *opt("--title", draw(arg())), *opt("--priority", draw(arg())),
-                *flag("--json")]  # fmt: skip
+        return [
+            "tasks",
+            "add",
+            draw(arg()),
+            *opt("--title", draw(arg())),
+            *opt("--priority", draw(arg())),
+            *flag("--json"),
+        ]
     if command == "list":
         status = draw(st.one_of(st.sampled_from([s.value.upper() for s in TaskStatus]), arg()))
         return ["tasks", "list", *opt("--status", status), *opt("--limit", draw(arg())), *flag("--json")]
@@ -120,33 +130,45 @@ def invocations(draw: st.DrawFn, ids: dict[str, str], tmp: Path) -> list[str]:
         if draw(st.booleans()):
             task_id = ids["blocked"]
         answer_file = tmp / f"answer-{draw(st.integers(0, 10**9))}.txt"
-        body = draw(st.one_of(st.binary(max_size=100), st.text(ARG_TEXT, max_size=100).map(str.encode),
-                              st.just(b"x" * 25_000), st.just("\u00e9".encode("latin-1"))))  # fmt: skip
+        body = draw(
+            st.one_of(
+                st.binary(max_size=100),
+                st.text(ARG_TEXT, max_size=100).map(str.encode),
+                st.just(b"x" * 25_000),
+                st.just("\u00e9".encode("latin-1")),
+            )
+        )
         if draw(st.booleans()):
             answer_file.write_bytes(body)
-        answers = draw(st.sampled_from([["--answer", draw(arg())], ["--answer-file", str(answer_file)],
-                                        [], ["--answer", "x", "--answer-file", str(answer_file)]]))  # fmt: skip
+        answers = draw(
+            st.sampled_from(
+                [
+                    ["--answer", draw(arg())],
+                    ["--answer-file", str(answer_file)],
+                    [],
+                    ["--answer", "x", "--answer-file", str(answer_file)],
+                ]
+            )
+        )
         return ["tasks", "unblock", task_id, *answers]
     if command == "quota":
         return ["quota", *flag("--json"), *flag("--resume"), *draw(st.lists(arg(), max_size=1))]
     return ["sync", "status", *opt("--runs", draw(arg())), *flag("--json")]
 
 
-@fuzz(150)
+@fuzz(30)
 @given(data=st.data())
 @example(data=None)
 def test_generated_arguments_fail_cleanly_and_change_nothing(world: dict[str, Any], data: Any) -> None:
-    runner = CliRunner()
-    cloud: Cloud = world["cloud"]
     args = (
-        ["tasks", "list"] if data is None else data.draw(invocations(world["ids"], world["tmp"]), label="args")
+        ["tasks", "list"]
+        if data is None
+        else data.draw(invocations(world["ids"], world["tmp"]), label="args")
     )
-    before = snapshot(cloud)
-    result = runner.invoke(app, args)
-    check(result, before, snapshot(cloud))
+    run(world["cloud"], args)
 
 
-@fuzz(40)
+@fuzz(15)
 @given(st.lists(arg(30), min_size=1, max_size=4), st.sampled_from([["tasks"], ["sync"], ["quota"], []]))
 def test_any_argument_list_fails_cleanly_and_changes_nothing(
     world: dict[str, Any], args: list[str], prefix: list[str]
@@ -154,6 +176,4 @@ def test_any_argument_list_fails_cleanly_and_changes_nothing(
     cloud: Cloud = world["cloud"]
     if not prefix and args[0] in {"demo", "local", "auth"}:
         return  # they run the local cloud or a browser sign-in: other tests cover their arguments
-    before = snapshot(cloud)
-    result = CliRunner().invoke(app, [*prefix, *args])
-    check(result, before, snapshot(cloud))
+    run(cloud, [*prefix, *args])

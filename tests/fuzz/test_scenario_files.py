@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from hypothesis import event, example, given
-
 from hypothesis import strategies as st
 from jada_tools.local.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
@@ -106,7 +105,9 @@ def _file_bodies() -> st.SearchStrategy[bytes]:
 @example(b"")
 @example(b"\xff\xfe{}")
 @example(b"[" * 100_000)
-def test_any_file_is_a_scenario_or_a_scenario_error(tmp_path_factory: pytest.TempPathFactory, body: bytes) -> None:
+def test_any_file_is_a_scenario_or_a_scenario_error(
+    tmp_path_factory: pytest.TempPathFactory, body: bytes
+) -> None:
     path = tmp_path_factory.mktemp("scenario") / "scenario.json"
     path.write_bytes(body)
     try:

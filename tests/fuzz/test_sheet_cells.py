@@ -42,7 +42,9 @@ def cells() -> st.SearchStrategy[Any]:
 def spaced(name: str) -> st.SearchStrategy[str]:
     """`name` as a person types a header: any case, stray spaces around it."""
     return st.builds(
-        lambda flips, left, right: left + "".join(c.upper() if f else c for c, f in zip(name, flips)) + right,
+        lambda flips, left, right: (
+            left + "".join(c.upper() if f else c for c, f in zip(name, flips, strict=True)) + right
+        ),
         st.lists(st.booleans(), min_size=len(name), max_size=len(name)),
         st.sampled_from(["", " ", "  ", "\t"]),
         st.sampled_from(["", " ", "\u00a0"]),
@@ -51,13 +53,19 @@ def spaced(name: str) -> st.SearchStrategy[str]:
 
 @st.composite
 def sheets(draw: st.DrawFn, *, odd_header: bool = True) -> list[list[Any]]:
-    others = draw(st.lists(st.sampled_from(["country", "arrival", "departure", "berth", "status", "", "Port "]),
-                           max_size=5))  # fmt: skip
+    others = draw(
+        st.lists(
+            st.sampled_from(["country", "arrival", "departure", "berth", "status", "", "Port "]), max_size=5
+        )
+    )
     key = draw(spaced(KEY)) if odd_header else KEY
     header: list[Any] = [*others]
     header.insert(draw(st.integers(0, len(header))), key)
-    keys = st.one_of(st.sampled_from(["Lisbon", "Cadiz", "lisbon", " Genoa ", "", "  "]), st.text(max_size=12),
-                     huge_text(1_000, 3_000))  # fmt: skip
+    keys = st.one_of(
+        st.sampled_from(["Lisbon", "Cadiz", "lisbon", " Genoa ", "", "  "]),
+        st.text(max_size=12),
+        huge_text(1_000, 3_000),
+    )
 
     @st.composite
     def row(draw2: st.DrawFn) -> list[Any]:
@@ -74,8 +82,11 @@ def sheets(draw: st.DrawFn, *, odd_header: bool = True) -> list[list[Any]]:
 def stored_from(draw: st.DrawFn, values: list[list[Any]]) -> dict[str, StoredRow]:
     in_sheet = [str(r[i]).strip() for r in values[1:] for i in range(len(r))]
     names = st.one_of(st.sampled_from(in_sheet or ["Lisbon"]), st.sampled_from(["Lisbon", "Porto", "Vigo"]))
-    return draw(st.dictionaries(names, st.builds(StoredRow, st.text("0123456789abcdef", max_size=4),
-                                                 st.booleans()), max_size=10))  # fmt: skip
+    return draw(
+        st.dictionaries(
+            names, st.builds(StoredRow, st.text("0123456789abcdef", max_size=4), st.booleans()), max_size=10
+        )
+    )
 
 
 def key_cells(values: list[list[Any]], parsed: ParsedSheet) -> set[str]:
@@ -88,7 +99,8 @@ def parse_or_config_error(values: list[list[Any]], key: str = KEY) -> ParsedShee
     try:
         parsed = parse_sheet(values, key)
     except ConfigurationError as exc:
-        assert str(exc), "a config_error without a description"
+        if not str(exc):
+            raise AssertionError("a config_error without a description") from exc
         event("config_error")
         return None
     event("parsed")
@@ -151,9 +163,12 @@ def sheet_table(moto_aws: None) -> SheetStore:
 
 @fuzz(25)
 @given(
-    st.lists(st.one_of(huge_text(10_000, CELL_LIMIT), st.sampled_from(FORMULAS), st.text(max_size=30)),
-             min_size=1, max_size=26),
-)  # fmt: skip
+    st.lists(
+        st.one_of(huge_text(10_000, CELL_LIMIT), st.sampled_from(FORMULAS), st.text(max_size=30)),
+        min_size=1,
+        max_size=26,
+    ),
+)
 @example(["漢" * CELL_LIMIT] * 6)  # a full row of full multi-byte cells: about 900 KB
 def test_every_planned_row_can_be_written_to_the_mirror(sheet_table: SheetStore, row: list[str]) -> None:
     header = [KEY, *(f"col{i}" for i in range(1, len(row)))]

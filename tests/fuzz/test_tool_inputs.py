@@ -31,6 +31,7 @@ from moto import mock_aws
 from pydantic import ValidationError
 
 from tests.conftest import NOW
+from tests.fuzz import tables
 from tests.fuzz.profiles import fuzz
 from tests.fuzz.strategies import NASTY, hostile_text, json_values, keys
 
@@ -39,9 +40,22 @@ EVERY_TOOL = Settings(**{spec.name: spec.example for spec in declared()})
 REGISTRY: Registry = registry_for(EVERY_TOOL)
 #: AWS errors that mean this test's moto world lacks a resource a valid input reached for
 MISSING_RESOURCE = {"NoSuchBucket", "NoSuchDistribution", "ResourceNotFoundException", "NoSuchKey"}
-PATHS = ("/", "/sites/", "/sites/sailjada.com/index.html", "/sites/sailjada.com/", "/notes/a.md",
-         "../etc/passwd", "/sites/../../etc/passwd", "/sites/%2e%2e/%2e%2e/x", "C:\\Windows\\x",
-         "/sites/x\x00.html", "//sites//a", "/sites/a/./b", "sites/a.html", "/" + "a/" * 400)  # fmt: skip
+PATHS = (
+    "/",
+    "/sites/",
+    "/sites/sailjada.com/index.html",
+    "/sites/sailjada.com/",
+    "/notes/a.md",
+    "../etc/passwd",
+    "/sites/../../etc/passwd",
+    "/sites/%2e%2e/%2e%2e/x",
+    "C:\\Windows\\x",
+    "/sites/x\x00.html",
+    "//sites//a",
+    "/sites/a/./b",
+    "sites/a.html",
+    "/" + "a/" * 400,
+)
 _ids = itertools.count(1)
 
 
@@ -80,23 +94,23 @@ def world(provisioned: dict[str, str]) -> World:
     resources = Resources.from_env(provisioned)
     tasks = TaskStore(resources.tasks_table)
     task = tasks.create(prompt="Fuzz the tools.", title="fuzz", now=NOW)
-    tasks.claim(task, session=SessionRecord(number=1, execution=task.execution_name(1), started_at=iso(NOW)),
-                now=NOW)  # fmt: skip
+    tasks.claim(
+        task, session=SessionRecord(number=1, execution=task.execution_name(1), started_at=iso(NOW)), now=NOW
+    )
     return World(tasks, Services(EVERY_TOOL, resources), task.task_id)
 
 
 def snapshot() -> dict[str, Any]:
     """Every item of every table, every object (and version) of every bucket, every invalidation."""
-    ddb, s3, cf = aws.client("dynamodb"), aws.client("s3"), aws.client("cloudfront")
-    state: dict[str, Any] = {}
-    for table in ddb.list_tables()["TableNames"]:
-        items = [json.dumps(i, sort_keys=True) for p in ddb.get_paginator("scan").paginate(TableName=table)
-                 for i in p["Items"]]  # fmt: skip
-        state[f"table {table}"] = sorted(items)
+    s3, cf = aws.client("s3"), aws.client("cloudfront")
+    state: dict[str, Any] = {"tables": tables.snapshot(aws.client("dynamodb").list_tables()["TableNames"])}
     for bucket in s3.list_buckets()["Buckets"]:
         name = bucket["Name"]
-        versions = [(v["Key"], v["VersionId"], v["ETag"]) for p in
-                    s3.get_paginator("list_object_versions").paginate(Bucket=name) for v in p.get("Versions", [])]  # fmt: skip
+        versions = [
+            (v["Key"], v["VersionId"], v["ETag"])
+            for p in s3.get_paginator("list_object_versions").paginate(Bucket=name)
+            for v in p.get("Versions", [])
+        ]
         state[f"bucket {name}"] = sorted(versions)
     for dist in cf.list_distributions().get("DistributionList", {}).get("Items", []) or []:
         found = cf.list_invalidations(DistributionId=dist["Id"]).get("InvalidationList", {})
@@ -117,7 +131,10 @@ def _value_for(name: str, spec: dict[str, Any]) -> st.SearchStrategy[Any]:
     if "integer" in kinds or "number" in kinds:
         options += [st.integers(-5, 50), st.integers(-(2**63), 2**63)]
     if "array" in kinds:
-        options += [st.lists(st.integers(-3, 100), max_size=3), st.lists(hostile_text(huge=False), max_size=3)]
+        options += [
+            st.lists(st.integers(-3, 100), max_size=3),
+            st.lists(hostile_text(huge=False), max_size=3),
+        ]
     if "boolean" in kinds:
         options.append(st.booleans())
     return st.one_of(*options)
@@ -153,9 +170,14 @@ def run_tool(world: World, name: str, tool_input: Any) -> tuple[ToolOutcome | No
     except ValidationError:
         valid = False
     ctx = ToolContext(
-        task=world.tasks.get(world.task_id), tasks=world.tasks, now=NOW,
-        tool_use_id=f"toolu_fuzz{next(_ids):08d}", session=1, turn=1, services=world.services,
-    )  # fmt: skip
+        task=world.tasks.get(world.task_id),
+        tasks=world.tasks,
+        now=NOW,
+        tool_use_id=f"toolu_fuzz{next(_ids):08d}",
+        session=1,
+        turn=1,
+        services=world.services,
+    )
     try:
         return REGISTRY.run(ctx, name, tool_input), valid
     except ClientError as exc:
@@ -168,6 +190,13 @@ def run_tool(world: World, name: str, tool_input: Any) -> tuple[ToolOutcome | No
 
 def check_outcome(world: World, name: str, tool_input: Any) -> None:
     before = snapshot()
+    try:
+        _check_outcome(world, name, tool_input, before)
+    finally:  # the tables as they were: each example starts alike, scans stay small
+        tables.restore(before["tables"], tables.snapshot(list(before["tables"])))
+
+
+def _check_outcome(world: World, name: str, tool_input: Any, before: dict[str, Any]) -> None:
     outcome, valid = run_tool(world, name, tool_input)
     if outcome is None:
         return
@@ -185,7 +214,7 @@ def check_outcome(world: World, name: str, tool_input: Any) -> None:
 
 
 @pytest.mark.parametrize("name", list(REGISTRY.tools))
-@fuzz(60)
+@fuzz(20)
 @given(data=st.data())
 def test_any_input_gets_a_tool_outcome_and_an_error_changes_nothing(
     world: World, name: str, data: st.DataObject
@@ -193,19 +222,27 @@ def test_any_input_gets_a_tool_outcome_and_an_error_changes_nothing(
     check_outcome(world, name, data.draw(tool_inputs(name), label="input"))
 
 
-@fuzz(20)
-@given(st.one_of(hostile_text(huge=False), st.sampled_from([*NASTY, "Complete_Task", "complete_task "])),
-       json_values(huge=False))  # fmt: skip
+@fuzz(10)
+@given(
+    st.one_of(hostile_text(huge=False), st.sampled_from([*NASTY, "Complete_Task", "complete_task "])),
+    json_values(huge=False),
+)
 @example("", {})
 def test_an_unknown_tool_is_an_error_listing_the_tools(world: World, name: str, tool_input: Any) -> None:
     if name in REGISTRY.tools:
         return
     before = snapshot()
     outcome = REGISTRY.run(
-        ToolContext(task=world.tasks.get(world.task_id), tasks=world.tasks, now=NOW, tool_use_id="toolu_x",
-                    services=world.services),
-        name, tool_input,
-    )  # fmt: skip
+        ToolContext(
+            task=world.tasks.get(world.task_id),
+            tasks=world.tasks,
+            now=NOW,
+            tool_use_id="toolu_x",
+            services=world.services,
+        ),
+        name,
+        tool_input,
+    )
     assert outcome.is_error
     assert all(tool in outcome.content for tool in REGISTRY.tools)
     assert snapshot() == before

@@ -223,9 +223,11 @@ def unblock(
         raise _fail("give the answer with exactly one of --answer TEXT or --answer-file FILE", 2)
     if answer_file is not None:
         try:
-            answer = answer_file.read_text()
+            answer = answer_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise _fail(f"cannot read {answer_file}: {exc.strerror}", 2) from None
+        except UnicodeDecodeError as exc:
+            raise _fail(f"cannot read {answer_file}: not UTF-8 text (byte {exc.start})", 2) from None
     store = _tasks(stack)
     task = _run(lambda: operator.unblock(store, task_id, answer or "", utcnow()))
     typer.echo(f"{task.task_id} is pending; the next session starts with your answer")

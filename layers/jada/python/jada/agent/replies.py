@@ -72,8 +72,9 @@ def _usage(model: str, usage: Any) -> Usage:
         return Usage()
     for name in TOKEN_FIELDS:
         value = getattr(usage, name, None)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or not 0 <= value < MAX_TOKENS):  # fmt: skip
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_TOKENS
+        ):
             raise _malformed(f"its usage.{name} is not a token count")
     try:
         return usage_of(model, usage)

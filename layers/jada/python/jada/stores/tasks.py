@@ -119,7 +119,7 @@ class TaskStore(TableStore):
     def get(self, task_id: str) -> Task:
         # an id no task can have (empty, too long, odd characters) is not sent: DynamoDB refuses some
         found = TASK_ID.fullmatch(task_id) is not None
-        item = self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item") if found else None
+        item = found and self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
         if not item:
             raise TaskNotFound(f"no task with id {task_id!r}", task_id=task_id)
         return task_of(item)
