@@ -177,3 +177,44 @@ def test_any_argument_list_fails_cleanly_and_changes_nothing(
     if not prefix and args[0] in {"demo", "local", "auth"}:
         return  # they run the local cloud or a browser sign-in: other tests cover their arguments
     run(cloud, [*prefix, *args])
+
+
+# --- what the fuzzing found, kept as plain tests ------------------------------------------------
+def test_an_answer_file_that_is_not_utf8_is_a_clear_error(world: dict[str, Any]) -> None:
+    answer = world["tmp"] / "answer.txt"
+    answer.write_bytes("réponse".encode("latin-1"))
+    result = CliRunner().invoke(
+        app, ["tasks", "unblock", world["ids"]["blocked"], "--answer-file", str(answer)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: cannot read {answer}: not UTF-8 text (byte 1)")
+
+
+def test_titles_with_markup_are_listed_as_typed(world: dict[str, Any]) -> None:
+    result = CliRunner().invoke(app, ["tasks", "list"])
+    assert result.exit_code == 0, result.output
+    assert "[/] pending [bold]" in result.stdout
+
+
+@pytest.mark.parametrize("task_id", ["", "x" * 3000])
+@pytest.mark.parametrize("command", ["show", "retry", "cancel"])
+def test_an_id_no_task_can_have_is_not_found(world: dict[str, Any], command: str, task_id: str) -> None:
+    result = CliRunner().invoke(app, ["tasks", command, task_id])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: no task with id"), result.stderr
+
+
+@pytest.mark.parametrize("runs", ["0", "-1", "1000000"])
+def test_sync_status_refuses_a_run_count_out_of_range(world: dict[str, Any], runs: str) -> None:
+    result = CliRunner().invoke(app, ["sync", "status", "--runs", runs])
+    assert result.exit_code == 2
+    assert "--runs" in result.stderr
+    assert "ValidationException" not in result.output
+
+
+def test_sync_status_errors_start_with_error(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JADA_OUTPUTS_JSON", json.dumps({"SheetTableName": "no-such-table"}))
+    cli_stack.outputs.cache_clear()
+    result = CliRunner().invoke(app, ["sync", "status"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot read the sync status"), result.stderr
