@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test lint typecheck unit functional infra e2e synth deploy bench clean venv cdk-cli
+.PHONY: demo test lint typecheck unit functional infra e2e fuzz synth deploy bench clean venv cdk-cli
 
 demo: $(TOOLS)
 	$(BIN)/jada demo --report reports/demo-report.json
@@ -25,7 +25,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit functional infra e2e: $(STAMP)
+unit functional infra e2e fuzz: $(STAMP)
 	$(BIN)/pytest tests/$@ -q
 
 synth: $(STAMP) $(CDK)
