@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo serve test lint typecheck unit functional infra e2e synth deploy bench clean venv cdk-cli
+.PHONY: demo serve test lint typecheck unit functional infra e2e fuzz synth deploy bench clean venv cdk-cli
 
 demo: $(TOOLS)
 	$(BIN)/jada demo --report reports/demo-report.json
@@ -32,7 +32,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit functional infra e2e: $(STAMP)
+unit functional infra e2e fuzz: $(STAMP)
 	$(BIN)/pytest tests/$@ -q
 
 # alertEmail has no default: `make synth ALERT_EMAIL=you@yourdomain` (or set it in cdk.json's context)

@@ -229,10 +229,14 @@ def load_scenario(path: str | Path) -> Scenario:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read the scenario file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not valid JSON: not UTF-8 text (byte {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"not valid JSON: line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise ScenarioError("not valid JSON: nested too deeply") from None
     return parse_scenario(data)
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jada.agent import conversation, prompts
 from jada.agent.model_call import can_start_call, create_message
 from jada.agent.outcome import Ending, ending_of
-from jada.agent.pricing import usage_of
+from jada.agent.replies import ModelReply, reply_of
 from jada.agent.tools import Registry, Services, ToolContext, ToolOutcome, mcp
 from jada.clock import iso, utcnow
 from jada.lifecycle import CONTINUE, STOPPED_REASON, SessionOutcome
@@ -63,14 +63,6 @@ class BatchResult(BaseModel):
             "status": self.status,
             "reason": self.reason,
         }
-
-
-class ModelReply(BaseModel):
-    """What a turn keeps of a Messages API response."""
-
-    content: list[dict[str, Any]]
-    stop_reason: str | None
-    usage: Usage
 
 
 @dataclass
@@ -227,11 +219,7 @@ class _Batch:
         response = create_message(
             self.agent.client, sent, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
         )
-        reply = ModelReply(
-            content=[block.to_dict() for block in response.content],
-            stop_reason=response.stop_reason,
-            usage=usage_of(self.settings.model, response.usage),
-        )
+        reply = reply_of(self.settings.model, response)  # malformed: ModelUnavailable, nothing stored
         self.agent.checkpoints.save_reply(
             task_id, session, number, reply.model_dump(mode="json"), self.agent.clock()
         )

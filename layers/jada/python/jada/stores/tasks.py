@@ -156,7 +156,9 @@ class TaskStore(TableStore):
         return task
 
     def get(self, task_id: str) -> Task:
-        item = self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
+        # an id no task can have (empty, too long, odd characters) is not sent: DynamoDB refuses some
+        found = TASK_ID.fullmatch(task_id) is not None
+        item = found and self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
         if not item:
             raise TaskNotFound(f"no task with id {task_id!r}", task_id=task_id)
         return task_of(item)
@@ -422,6 +424,8 @@ class TaskStore(TableStore):
     def _write(self, task_id: str, update: Update, returns: str = "NONE") -> dict[str, Any] | None:
         """Apply `update` (conditioned here on the task existing): the attributes `returns` asks
         for ({} for NONE), or None when refused (no such task, or the update's condition failed)."""
+        if not TASK_ID.fullmatch(task_id):
+            return None  # no task has that id
         try:
             result = self.table.update_item(
                 Key={"task_id": task_id},
