@@ -216,5 +216,7 @@ def test_sync_status_errors_start_with_error(world: dict[str, Any], monkeypatch:
     monkeypatch.setenv("JADA_OUTPUTS_JSON", json.dumps({"SheetTableName": "no-such-table"}))
     cli_stack.outputs.cache_clear()
     result = CliRunner().invoke(app, ["sync", "status"])
-    assert result.exit_code == 2
-    assert result.stderr.startswith("error: cannot read the sync status"), result.stderr
+    # an AWS error (the table named by the outputs is gone) exits 1, one `error:` line
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: AWS said ResourceNotFoundException"), result.stderr
+    assert len(result.stderr.splitlines()) == 1

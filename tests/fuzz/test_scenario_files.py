@@ -37,7 +37,8 @@ VALID: dict[str, Any] = {
     "answers": [{"at": "2026-05-12T23:40:00Z", "title": "crew contracts", "answer": "Option B."}],
 }
 #: `invalid scenario: <where>: <problem>[; <where>: <problem>...]`, where is a field path or `scenario`
-FIELD = re.compile(r"(scenario|[A-Za-z_]+(\.[^:;]+)?): ")
+#: `field: why`, or a whole-scenario check that names its keys (`tasks.0.at must lie between ...`)
+FIELD = re.compile(r"(scenario|[A-Za-z_]+(\.[^:; ]+)?)(: | )")
 
 
 def assert_names_a_field(error: ScenarioError) -> None:
@@ -45,7 +46,7 @@ def assert_names_a_field(error: ScenarioError) -> None:
     assert message.startswith("invalid scenario: "), message
     body = message.removeprefix("invalid scenario: ")
     assert FIELD.match(body), message
-    first = body.split(":", 1)[0].split(".", 1)[0]
+    first = body.split(" ", 1)[0].split(".", 1)[0].rstrip(":")
     assert first == "scenario" or first in Scenario.model_fields, message
 
 

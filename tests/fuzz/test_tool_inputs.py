@@ -86,7 +86,10 @@ def provisioned(app_template: dict[str, Any]) -> Iterator[dict[str, str]]:
             s3.create_bucket(Bucket=bucket)
         turn_batch = deployment.function_by_folder("turn_batch")
         assert turn_batch is not None
-        yield dict(turn_batch.environment)
+        env = dict(turn_batch.environment)
+        # the template is synthesized without a spreadsheet: give read_port_sheet the sheet table
+        env.setdefault("SHEET_TABLE", deployment.outputs["SheetTableName"])
+        yield env
 
 
 @pytest.fixture

@@ -240,10 +240,17 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(data)
 
 
+def _names_a_key(message: str) -> bool:
+    first = message.split(" ", 1)[0].split(".", 1)[0].rstrip(":")
+    return first in Scenario.model_fields
+
+
 def _describe(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        if not where and not _names_a_key(message):
+            where = "scenario"  # the file as a whole, e.g. not a JSON object
         lines.append(f"{where}: {message}" if where else message)  # a whole-scenario check names its keys
     return "invalid scenario: " + "; ".join(lines)
