@@ -1,0 +1,56 @@
+"""The scripted model of the crash scenarios: replies chosen by task and turn, as a real model's
+would be chosen by the conversation, with fresh tool_use ids on every response (a repeated call
+gets new ids, as from the real API)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from jada_tools.fakes.model_server import Response, reply, text, tool_use
+
+
+@dataclass(frozen=True)
+class Call:
+    """A tool call in a reply."""
+
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+
+
+Turn = tuple[Call | Say, ...]
+#: what the model does in a task it has no script for (children, say): finish at once
+FINISH: tuple[Turn, ...] = ((Call("complete_task", {"summary": "Done."}),),)
+
+
+def opening_text(request: dict[str, Any]) -> str:
+    content = request["messages"][0]["content"]
+    if isinstance(content, str):
+        return content
+    return "\n".join(b.get("text", "") for b in content if isinstance(b, dict))
+
+
+class ScriptedModel:
+    """`scripts[marker]`: the turns of the task whose prompt holds `marker`; the last one repeats."""
+
+    def __init__(self) -> None:
+        self.scripts: dict[str, tuple[Turn, ...]] = {}
+
+    def __call__(self, request: dict[str, Any]) -> Response:
+        opening = opening_text(request)
+        turns = next((t for marker, t in self.scripts.items() if marker in opening), FINISH)
+        done = sum(1 for m in request["messages"] if m["role"] == "assistant")
+        turn = turns[min(done, len(turns) - 1)]
+        blocks = [
+            tool_use(b.name, b.input, f"toolu_{uuid.uuid4().hex[:20]}")
+            if isinstance(b, Call)
+            else text(b.text)
+            for b in turn
+        ]
+        return reply(*blocks)
