@@ -40,8 +40,8 @@ class LambdaDied(BaseException):
     """The Lambda runtime stopped here (timeout, out of memory): no `except Exception` runs."""
 
 
-#: what Step Functions reports for a function that died (Lambda's own error name)
-DIED_ERROR = "Sandbox.Timedout"
+#: what Step Functions reports for a function that timed out or ran out of memory
+DIED_ERROR = "Lambda.Unknown"
 
 
 @dataclass(frozen=True)

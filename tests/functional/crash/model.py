@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from jada.agent.prompts import RESUME_MARK
 from jada_tools.fakes.model_server import Response, reply, text, tool_use
 
 
@@ -36,15 +37,25 @@ def opening_text(request: dict[str, Any]) -> str:
     return "\n".join(b.get("text", "") for b in content if isinstance(b, dict))
 
 
+@dataclass(frozen=True)
+class Script:
+    """A task's turns in its first session, and in the sessions that resume it."""
+
+    first: tuple[Turn, ...]
+    resumed: tuple[Turn, ...] = FINISH
+
+
 class ScriptedModel:
-    """`scripts[marker]`: the turns of the task whose prompt holds `marker`; the last one repeats."""
+    """`scripts[marker]`: the script of the task whose prompt holds `marker`; in a session, turn n
+    gets the session's n-th turn, the last one repeating."""
 
     def __init__(self) -> None:
-        self.scripts: dict[str, tuple[Turn, ...]] = {}
+        self.scripts: dict[str, Script] = {}
 
     def __call__(self, request: dict[str, Any]) -> Response:
         opening = opening_text(request)
-        turns = next((t for marker, t in self.scripts.items() if marker in opening), FINISH)
+        script = next((s for marker, s in self.scripts.items() if marker in opening), Script(FINISH))
+        turns = script.resumed if opening.lstrip().startswith(RESUME_MARK) else script.first
         done = sum(1 for m in request["messages"] if m["role"] == "assistant")
         turn = turns[min(done, len(turns) - 1)]
         blocks = [

@@ -15,8 +15,8 @@ from typing import Any
 from jada.lifecycle import TaskStatus
 
 from tests.functional.crash.faults import DIED_ERROR, Kind, Point, crash_points
-from tests.functional.crash.model import Turn
-from tests.functional.crash.world import World, invariants, task_summary
+from tests.functional.crash.model import FINISH, Script, Turn
+from tests.functional.crash.world import Unsettled, World, invariants, task_summary
 
 #: where a task rests once its session ended (suspended tasks are picked up by the next poll)
 RESTING = {TaskStatus.DONE, TaskStatus.BLOCKED, TaskStatus.FAILED, TaskStatus.CANCELLED}
@@ -49,10 +49,17 @@ class Sweep:
 def run_one(world: World, sweep: Sweep, snap: Any, point: Point | None) -> Run:
     world.restore(snap)
     world.crash(sweep.target, point)
-    sweep.go(world)
+    stuck = None
+    try:
+        sweep.go(world)
+    except Unsettled as exc:
+        stuck = str(exc)
     run = Run(point, list(world.injector.calls), world.injector.fired, [], [])
     world.crash(sweep.target, None)
     run.summary = task_summary(world)
+    if stuck is not None:
+        run.problems = [stuck]
+        return run
     run.problems = invariants(world, quota_leak=sweep.quota_leak)
     if sweep.check is not None:
         run.problems += sweep.check(world, run)
@@ -102,6 +109,8 @@ class Scenario:
     rests: TaskStatus = TaskStatus.DONE
     #: prepares the world before the task is queued (work tools: sites, sheet rows)
     setup: Callable[[World], None] | None = None
+    #: the turns of the sessions that resume the task (after a turn limit)
+    resumed: tuple[Turn, ...] = FINISH
 
     @property
     def title(self) -> str:
@@ -113,7 +122,7 @@ class Scenario:
 
     def queue(self, world: World) -> None:
         world.functions.extra_env.update(self.env)
-        world.model.scripts = {self.marker: self.turns}
+        world.model.scripts = {self.marker: Script(self.turns, self.resumed)}
         if self.setup is not None:
             self.setup(world)
         world.tasks().create(title=self.title, prompt=f"{self.marker} Do the work.", now=world.clock.now)

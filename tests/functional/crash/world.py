@@ -38,6 +38,10 @@ START = datetime(2026, 5, 12, 22, 0, tzinfo=UTC)
 BLOCKED_SUBJECT = "jada: task blocked"
 
 
+class Unsettled(AssertionError):
+    """The platform's own steps did not bring the run to rest (something is stuck)."""
+
+
 @dataclass
 class Snapshot:
     """The emulated cloud's state at one moment, to start many runs from."""
@@ -194,7 +198,7 @@ class World:
             if done():
                 return
             self.tick("poll")
-        raise AssertionError(f"not settled after {ticks} polls: {self.describe()}")
+        raise Unsettled(f"not settled after {ticks} polls: {self.describe()}")
 
     # --- reading back ---------------------------------------------------------------------------
     def all_tasks(self) -> list[Task]:
