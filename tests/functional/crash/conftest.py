@@ -19,6 +19,7 @@ from moto import mock_aws
 from tests.functional.crash.faults import Injector
 from tests.functional.crash.model import ScriptedModel
 from tests.functional.crash.platform import Clock, Functions, StateMachine, ended_rule
+from tests.functional.crash.sessions import SWEPT
 from tests.functional.crash.world import START, World
 
 API_KEY = "sk-ant-crash-test-0000"
@@ -101,6 +102,13 @@ def google_token() -> str:
             "app_status": "production",
         }
     )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SWEPT:
+        terminalreporter.section("crash points")
+        for target, name, calls, runs in SWEPT:
+            terminalreporter.write_line(f"{target:12} {name:24} {calls:3} calls -> {runs:4} crash runs")
 
 
 @pytest.fixture

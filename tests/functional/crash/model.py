@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jada.agent.prompts import RESUME_MARK
-from jada_tools.fakes.model_server import Response, reply, text, tool_use
+from jada_tools.fakes.model_server import Response, bad_request, reply, text, tool_use
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,14 @@ class Say:
     text: str
 
 
-Turn = tuple[Call | Say, ...]
+@dataclass(frozen=True)
+class Reject:
+    """The API refuses the request (400): an error the state machine does not retry."""
+
+    message: str = "messages: roles must alternate"
+
+
+Turn = tuple[Call | Say | Reject, ...]
 #: what the model does in a task it has no script for (children, say): finish at once
 FINISH: tuple[Turn, ...] = ((Call("complete_task", {"summary": "Done."}),),)
 
@@ -58,10 +65,14 @@ class ScriptedModel:
         turns = script.resumed if opening.lstrip().startswith(RESUME_MARK) else script.first
         done = sum(1 for m in request["messages"] if m["role"] == "assistant")
         turn = turns[min(done, len(turns) - 1)]
+        rejected = [b for b in turn if isinstance(b, Reject)]
+        if rejected:
+            return bad_request(rejected[0].message)
         blocks = [
             tool_use(b.name, b.input, f"toolu_{uuid.uuid4().hex[:20]}")
             if isinstance(b, Call)
             else text(b.text)
             for b in turn
+            if not isinstance(b, Reject)
         ]
         return reply(*blocks)

@@ -25,7 +25,6 @@ from types import ModuleType
 from typing import Any
 
 import time_machine
-from jada_tools.local.emulator import reset_caches
 from jada_tools.local.intrinsics import ACCOUNT
 from jada_tools.local.moto_lambda import _STDOUT, LambdaContext, _environment, _load_module
 from jada_tools.local.provision import Deployment, LocalFunction, resources_of_type
@@ -100,6 +99,8 @@ class Functions:
     #: seconds left in the context of each function (default: its configured timeout)
     time_left: dict[str, float] = field(default_factory=dict)
     target: str | None = None
+    #: how many invocations of `target` the injector counts (None: all of them)
+    armed_invocations: int | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     _modules: dict[Path, ModuleType] = field(default_factory=dict)
 
@@ -115,16 +116,20 @@ class Functions:
         return fn.folder_name
 
     def cold_start(self) -> None:
+        """A new container: handler modules loaded afresh, nothing cached. The SDK clients are
+        kept (building one costs more than a run; they hold no state a crash could leave)."""
         self._modules.clear()
-        reset_caches()
+        self.warm_start()
 
     def warm_start(self) -> None:
         """Warm containers without what they remember of the last run (cached secrets)."""
+        from aws_lambda_powertools.utilities import parameters
         from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
         from jada.sheets import runtime as sync_runtime
 
         for provider in DEFAULT_PROVIDERS.values():
             provider.clear_cache()
+        parameters.clear_caches()
         sync_runtime._token_source.cache_clear()
 
     def invoke(self, folder: str, event: Any) -> Outcome:
@@ -139,7 +144,9 @@ class Functions:
         context = FrozenContext(**vars(base), time_left_s=self.time_left.get(folder, float(fn.timeout)))
         env = {**fn.environment, "AWS_LAMBDA_FUNCTION_NAME": fn.name, **self.extra_env}
         injector = self.injector
-        injector.armed = folder == self.target
+        earlier = sum(1 for o in self.outcomes if o.function == folder)
+        limit = self.armed_invocations
+        injector.armed = folder == self.target and (limit is None or earlier < limit)
         try:
             with _environment(env), _STDOUT.capture(io.StringIO()):
                 outcome.output = json.loads(json.dumps(handler(payload, context)))

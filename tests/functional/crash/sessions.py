@@ -44,11 +44,13 @@ class Sweep:
     check: Check | None = None
     #: day sessions a crash may leave taken without a session (a crashed start)
     quota_leak: int = 0
+    #: crash only in the first `invocations` invocations of the target (None: in any of them)
+    invocations: int | None = None
 
 
 def run_one(world: World, sweep: Sweep, snap: Any, point: Point | None) -> Run:
     world.restore(snap)
-    world.crash(sweep.target, point)
+    world.crash(sweep.target, point, sweep.invocations)
     stuck = None
     try:
         sweep.go(world)
@@ -66,6 +68,10 @@ def run_one(world: World, sweep: Sweep, snap: Any, point: Point | None) -> Run:
     return run
 
 
+#: (target, sweep, external calls of the clean run, crash runs): printed at the end of the session
+SWEPT: list[tuple[str, str, int, int]] = []
+
+
 def sweep(world: World, what: Sweep) -> tuple[Run, list[Run]]:
     """The clean run, then one run per crash point of the target (counted on the clean run)."""
     world.reset()
@@ -74,7 +80,9 @@ def sweep(world: World, what: Sweep) -> tuple[Run, list[Run]]:
     clean = run_one(world, what, snap, None)
     assert clean.calls, f"{what.name}: the clean run made no external call of {what.target}"
     assert not clean.problems, clean.problems
-    return clean, [run_one(world, what, snap, point) for point in crash_points(clean.calls)]
+    runs = [run_one(world, what, snap, point) for point in crash_points(clean.calls)]
+    SWEPT.append((what.target, what.name, len(clean.calls), len(runs)))
+    return clean, runs
 
 
 def violations(name: str, clean: Run, runs: list[Run], *, same_end: Callable[[Run], bool]) -> list[str]:
@@ -148,3 +156,8 @@ class Scenario:
 
     def in_turn_batch(self) -> Sweep:
         return Sweep(self.name, "turn_batch", self.started, self.settle, self.checks)
+
+    def in_session_end(self) -> Sweep:
+        """Crashes in every invocation of session end: the state machine's steps (and their
+        Retry) and the rule's target for an execution that failed (and Lambda's retries)."""
+        return Sweep(self.name, "session_end", self.started, self.settle, self.checks)

@@ -154,9 +154,11 @@ class World:
         self.problems.clear()
         self.injector.plan(None)
 
-    def crash(self, folder: str, point: Point | None) -> None:
-        """From now on, count `folder`'s external calls and crash at `point`."""
+    def crash(self, folder: str, point: Point | None, invocations: int | None = None) -> None:
+        """From now on, count the external calls of `folder` (of its first `invocations`
+        invocations; None: all) and crash at `point`."""
         self.functions.target = folder
+        self.functions.armed_invocations = invocations
         self.injector.plan(point)
 
     # --- what the platform runs -----------------------------------------------------------------

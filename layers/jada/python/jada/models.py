@@ -39,6 +39,8 @@ class SessionRecord(BaseModel):
     outcome: SessionOutcome | None = None
     reason: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    #: the poll invocation that claimed the task for this session (finds a claim whose response was lost)
+    claimed_by: str | None = None
 
 
 class Answer(BaseModel):
