@@ -160,4 +160,7 @@ class Scenario:
     def in_session_end(self) -> Sweep:
         """Crashes in every invocation of session end: the state machine's steps (and their
         Retry) and the rule's target for an execution that failed (and Lambda's retries)."""
-        return Sweep(self.name, "session_end", self.started, self.settle, self.checks)
+        return Sweep(self.name, "session_end", self.started, self.settle, self.tool_check)
+
+    def tool_check(self, world: World, run: Run) -> list[str]:
+        return self.check(world, run) if self.check is not None else []
