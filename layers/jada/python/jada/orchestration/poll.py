@@ -2,7 +2,9 @@
 
 Per task: take a concurrency slot (keyed by the execution name), take a session from the UTC
 day's quota, claim the task (conditional write), start the execution `<task-id>-s<n>`.
-A failed start gives everything back.
+A failed start gives everything back. Every step is safe to repeat after a crash: a slot the
+execution already holds does not skip the task (the claim decides), and a claim whose response was
+lost is recognised on the task by this poll's token.
 When nothing is runnable the poll costs exactly one DynamoDB Query.
 """
 
