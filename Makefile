@@ -17,7 +17,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo serve test lint typecheck unit functional infra e2e scan synth deploy bench clean venv cdk-cli
+.PHONY: demo serve test lint typecheck unit functional infra e2e fuzz scan synth deploy bench clean venv cdk-cli
 
 demo: $(TOOLS)
 	$(BIN)/jada demo --report reports/demo-report.json
@@ -36,7 +36,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit functional e2e: $(STAMP)
+unit functional e2e fuzz: $(STAMP)
 	$(BIN)/pytest tests/$@ -q
 
 infra: $(STAMP) $(CHECKOV_STAMP)

@@ -28,6 +28,9 @@ from jada_infra.state import State
 
 #: Lambda service errors worth retrying (besides the defaults CDK adds for LambdaInvoke)
 LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
+#: how Step Functions reports a function that timed out or ran out of memory: a turn batch that
+#: died is run again (a stored reply and stored tool results make every step safe to repeat)
+LAMBDA_DIED = ["Lambda.Unknown"]
 COMPARE_LT = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
 
 
@@ -152,6 +155,7 @@ class Orchestration(Construct):
         run_batch.add_retry(
             errors=LAMBDA_THROTTLED, interval=Duration.seconds(2), backoff_rate=2, max_attempts=6
         )
+        run_batch.add_retry(errors=LAMBDA_DIED, interval=Duration.seconds(5), backoff_rate=2, max_attempts=2)
 
         failure_input = sfn.TaskInput.from_object(
             {

@@ -81,6 +81,7 @@ def test_retry_backs_off_with_full_jitter_only_on_retryable_errors(definition: d
     retried = {e for r in batch["Retry"] for e in r["ErrorEquals"]}
     assert "Lambda.ServiceException" in retried
     assert "Lambda.TooManyRequestsException" in retried
+    assert "Lambda.Unknown" in retried  # a batch that timed out or ran out of memory runs again
     assert not retried & set(FATAL_ERRORS)
     assert "States.ALL" not in retried
     [catch] = batch["Catch"]

@@ -94,7 +94,9 @@ def describe_run(run: dict[str, Any], stack: str) -> str:
 
 @app.command("status")
 def status(
-    stack: str = STACK, as_json: bool = AS_JSON, runs: int = typer.Option(5, help="How many runs.")
+    stack: str = STACK,
+    as_json: bool = AS_JSON,
+    runs: int = typer.Option(5, min=1, max=1000, help="How many runs."),
 ) -> None:
     """The last sync runs, the Google token's age and the sync alarms' states."""
     found = guard(lambda: outputs(stack))

@@ -165,10 +165,11 @@ def list_tasks(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("id", "status", "pri", "sessions", "created", "title", "reason", box=None)
     for t in page.tasks:
-        table.add_row(
+        cells = (
             t.task_id,
             t.status.value,
             str(t.priority),
@@ -177,6 +178,7 @@ def list_tasks(
             t.title,
             _reason(t),
         )
+        table.add_row(*(Text(cell) for cell in cells))  # plain text: titles may hold `[markup]`
     Console(width=max(120, shutil.get_terminal_size((200, 24)).columns)).print(table)
     if more:
         typer.echo(more)

@@ -231,11 +231,20 @@ def load_scenario(path: str | Path) -> Scenario:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read the scenario file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not valid JSON: not UTF-8 text (byte {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"not valid JSON: line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise ScenarioError("not valid JSON: nested too deeply") from None
     return parse_scenario(data)
+
+
+def _names_a_key(message: str) -> bool:
+    first = message.split(" ", 1)[0].split(".", 1)[0].rstrip(":")
+    return first in Scenario.model_fields
 
 
 def _describe(exc: ValidationError) -> str:
@@ -243,5 +252,7 @@ def _describe(exc: ValidationError) -> str:
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        if not where and not _names_a_key(message):
+            where = "scenario"  # the file as a whole, e.g. not a JSON object
         lines.append(f"{where}: {message}" if where else message)  # a whole-scenario check names its keys
     return "invalid scenario: " + "; ".join(lines)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from jada.errors import ConfigurationError
 
 MAX_KEY_BYTES = 1024  # DynamoDB's sort key limit
+#: a row's cells and column names, UTF-8: what fits one mirror item (DynamoDB allows 400 KB)
+MAX_ROW_BYTES = 350 * 1024
 #: a read with fewer than this fraction of the stored rows is suspicious: nothing is tombstoned
 DEFAULT_MIN_FRACTION = 0.5
 
@@ -122,6 +124,9 @@ def _problem(cells: list[str], header: list[str], key: str, first_seen: dict[str
         return "key too long"
     if any(cells[i] for i in range(len(cells)) if i >= len(header) or not header[i]):
         return "value in a column without a header"
+    size = sum(len(text.encode()) for text in (*cells, *header))
+    if size > MAX_ROW_BYTES:
+        return f"row too large to store ({size // 1024} KB; at most {MAX_ROW_BYTES // 1024} KB)"
     return ""
 
 

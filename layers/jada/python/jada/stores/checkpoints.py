@@ -78,9 +78,11 @@ class CheckpointStore(TableStore):
             self._s3 = aws.client("s3")
         return self._s3
 
-    def append(self, record: TurnRecord, now: datetime) -> int:
+    def append(self, record: TurnRecord, now: datetime, *, together: dict[str, Any] | None = None) -> int:
         """Store one turn. Returns the bytes written (DynamoDB item payload, plus S3 if offloaded).
-        Writing the same turn twice with the same content is a no-op; different content conflicts."""
+        Writing the same turn twice with the same content is a no-op; different content conflicts.
+        `together`: a transaction item (another table's update) written with the turn, or not at
+        all; when only it is refused, the turn is stored alone."""
         body = record.model_dump_json().encode()
         digest = hashlib.sha256(body).hexdigest()
         key = turn_key(record.session, record.turn)
@@ -102,7 +104,8 @@ class CheckpointStore(TableStore):
         else:
             item["body"] = body.decode()
         try:
-            self.table.put_item(Item=item, ConditionExpression=Attr("turn_key").not_exists())
+            if together is None or not self._put_with(item, together):
+                self.table.put_item(Item=item, ConditionExpression=Attr("turn_key").not_exists())
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
@@ -116,6 +119,28 @@ class CheckpointStore(TableStore):
                     task_id=record.task_id,
                 ) from exc
         return written
+
+    def _put_with(self, item: dict[str, Any], together: dict[str, Any]) -> bool:
+        """Put `item` (if new) and apply `together` in one transaction (the table resource's client
+        types plain values). False when only `together` was refused; a refused put raises (a
+        condition failure, as `put_item` would)."""
+        put = {
+            "TableName": self.table_name,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(turn_key)",
+        }
+        try:
+            self.table.meta.client.transact_write_items(TransactItems=[{"Put": put}, together])
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if not is_condition_failure(exc) or not reasons:
+                raise
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise  # the turn is stored already
+            if reasons[0].get("Code") not in (None, "None"):
+                raise
+            return False
+        return True
 
     def save_reply(self, task_id: str, session: int, turn: int, reply: dict[str, Any], now: datetime) -> None:
         """Keep a model reply before its tool calls run, so a batch retried after a crash reuses
