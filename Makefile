@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 TOOLS := $(VENV)/.installed-tools
 STAMP := $(VENV)/.installed-dev
 CDK := infra/node_modules/.bin/cdk
+# checkov brings its own pins: it lives in its own venv so they never fight the project's
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 # make serve: simulated seconds per real second, and the local AWS endpoint's port
 SERVE_SPEED ?= 60
 SERVE_PORT ?= 4567
@@ -13,7 +17,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo serve test lint typecheck unit functional infra e2e synth deploy bench clean venv cdk-cli
+.PHONY: demo serve test lint typecheck unit functional infra e2e fuzz scan synth deploy bench clean venv cdk-cli
 
 demo: $(TOOLS)
 	$(BIN)/jada demo --report reports/demo-report.json
@@ -22,7 +26,7 @@ demo: $(TOOLS)
 serve: $(TOOLS)
 	$(BIN)/jada local serve --speed $(SERVE_SPEED) --port $(SERVE_PORT)
 
-test: $(STAMP) $(CDK) lint typecheck
+test: $(STAMP) $(CDK) $(CHECKOV_STAMP) lint typecheck
 	$(BIN)/pytest --cov --cov-report=term -q -p no:cacheprovider
 
 lint: $(STAMP)
@@ -32,8 +36,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit functional infra e2e: $(STAMP)
+unit functional e2e fuzz: $(STAMP)
 	$(BIN)/pytest tests/$@ -q
+
+infra: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/pytest tests/infra -q
+
+# cfn-lint and checkov on the synthesized template, with their counts
+scan: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/pytest tests/infra/test_scanners.py -q
 
 # alertEmail has no default: `make synth ALERT_EMAIL=you@yourdomain` (or set it in cdk.json's context)
 CDK_EMAIL = $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL))
@@ -66,5 +77,11 @@ $(CDK): infra/package.json
 
 cdk-cli: $(CDK)
 
+$(CHECKOV_STAMP): infra/checkov-requirements.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r infra/checkov-requirements.txt
+	touch $(CHECKOV_STAMP)
+
 clean:
-	rm -rf $(VENV) infra/node_modules cdk.out reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) infra/node_modules cdk.out reports .pytest_cache .mypy_cache .ruff_cache

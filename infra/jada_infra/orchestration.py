@@ -19,14 +19,18 @@ from jada.lifecycle import CONTINUE, SessionOutcome
 from jada.telemetry import M
 
 from jada_infra.alerting import Alerting, jada_metric
+from jada_infra.checkov import NO_CMK, skip_checkov
 from jada_infra.config import StackConfig, rate_duration
-from jada_infra.functions import python_function
+from jada_infra.functions import dead_letters_for_async, python_function
 from jada_infra.layers import SharedLayers
 from jada_infra.schedules import dead_letter_queue, lambda_schedule
 from jada_infra.state import State
 
 #: Lambda service errors worth retrying (besides the defaults CDK adds for LambdaInvoke)
 LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
+#: how Step Functions reports a function that timed out or ran out of memory: a turn batch that
+#: died is run again (a stored reply and stored tool results make every step safe to repeat)
+LAMBDA_DIED = ["Lambda.Unknown"]
 COMPARE_LT = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
 
 
@@ -53,6 +57,7 @@ class Orchestration(Construct):
         secret_resource = self.anthropic_secret.node.default_child
         assert isinstance(secret_resource, secretsmanager.CfnSecret)
         secret_resource.add_property_deletion_override("GenerateSecretString")
+        skip_checkov(self.anthropic_secret, "CKV_AWS_149", NO_CMK)
 
         self.turn_batch = python_function(
             self, "TurnBatch", folder="turn_batch", layers=layers, settings=settings,
@@ -64,6 +69,17 @@ class Orchestration(Construct):
         state.grant_checkpoints(self.turn_batch)
         state.grant_spend_recording(self.turn_batch)
         self.anthropic_secret.grant_read(self.turn_batch)
+        skip_checkov(
+            self.turn_batch,
+            "CKV_AWS_115",
+            "Its concurrency is the sessions running, held to max_concurrent_sessions by the slot counter; "
+            "a reservation would be taken from the account's pool even while no session runs.",
+        )
+        skip_checkov(
+            self.turn_batch,
+            "CKV_AWS_116",
+            "Invoked only synchronously, by the state machine, whose Retry and Catch handle its failures.",
+        )
 
         self.session_end = python_function(
             self, "SessionEnd", folder="session_end", layers=layers, settings=settings,
@@ -73,13 +89,20 @@ class Orchestration(Construct):
         )  # fmt: skip
         state.grant_task_access(self.session_end)
         state.counters.grant_read_write_data(self.session_end)
+        state.grant_history_settlement(self.session_end)
         alerting.topic.grant_publish(self.session_end)
+        skip_checkov(
+            self.session_end,
+            "CKV_AWS_115",
+            "Runs once per session end (sessions are capped by max_concurrent_sessions); throttling it "
+            "would only delay freeing slots.",
+        )
 
         self.state_machine = self._state_machine(settings.session_timeout_seconds)
 
         self.poll = python_function(
             self, "Poll", folder="poll", layers=layers, settings=settings, with_dependencies=False,
-            timeout=Duration.seconds(30), tracing=lambda_.Tracing.PASS_THROUGH,
+            timeout=Duration.seconds(30), reserved_concurrency=1, tracing=lambda_.Tracing.PASS_THROUGH,
             description="jada: start sessions for runnable tasks within the quota and the cap",
             environment={**common, "STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
         )  # fmt: skip
@@ -88,6 +111,14 @@ class Orchestration(Construct):
         self.state_machine.grant_start_execution(self.poll)
 
         self.dead_letters = dead_letter_queue(self, "ScheduleDeadLetters", used_by="the poll schedule")
+        # asynchronous invocations that fail: a poll is not retried (the next one, a minute later, is
+        # the retry); a session end from the ExecutionEnded rule is (it is idempotent)
+        dead_letters_for_async(
+            self.poll, self.dead_letters, retry_attempts=0, max_event_age=Duration.minutes(5)
+        )
+        dead_letters_for_async(
+            self.session_end, self.dead_letters, retry_attempts=2, max_event_age=Duration.hours(1)
+        )
         self.schedule = lambda_schedule(
             self,
             "PollSchedule",
@@ -124,6 +155,7 @@ class Orchestration(Construct):
         run_batch.add_retry(
             errors=LAMBDA_THROTTLED, interval=Duration.seconds(2), backoff_rate=2, max_attempts=6
         )
+        run_batch.add_retry(errors=LAMBDA_DIED, interval=Duration.seconds(5), backoff_rate=2, max_attempts=2)
 
         failure_input = sfn.TaskInput.from_object(
             {
@@ -167,6 +199,7 @@ class Orchestration(Construct):
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        skip_checkov(log_group, "CKV_AWS_158", NO_CMK)
         return sfn.StateMachine(
             self,
             "SessionStateMachine",
@@ -251,7 +284,8 @@ class Orchestration(Construct):
                 period=Duration.minutes(5), statistic="Maximum"
             ),
             description="EventBridge could not invoke the Poll function (schedule) or the SessionEnd "
-            "function (ended executions): messages in the ScheduleDeadLetters queue, SQS console. Read a "
+            "function (ended executions), or an asynchronous invocation of either failed: messages in the "
+            "ScheduleDeadLetters queue, SQS console. Read a "
             "message's error attributes, fix the function or its permissions, then purge the queue; "
             "`jada tasks list --status running` shows sessions left open.",
         )
@@ -276,6 +310,9 @@ class Orchestration(Construct):
             "tasks table's own indexes (by_status, runnable), no other table.",
             f"AwsSolutions-IAM5[Resource::{arn(state.checkpoint_bucket)}/*]": "The turn batch reads and "
             "writes oversized checkpoints as objects of this stack's checkpoint bucket only.",
+            f"AwsSolutions-IAM5[Resource::{arn(state.checkpoint_bucket)}/checkpoints/*]": "The session end "
+            "deletes a finished task's checkpoint objects (delete markers: the data expires later) in "
+            "this stack's checkpoint bucket only.",
         }
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"):
             findings[f"AwsSolutions-IAM5[Action::{action}]"] = (

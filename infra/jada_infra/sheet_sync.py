@@ -19,8 +19,9 @@ from jada.stores import schema
 from jada.telemetry import SHEET_SYNC_ALARMS, M
 
 from jada_infra.alerting import Alerting, jada_metric
+from jada_infra.checkov import NO_CMK, skip_checkov
 from jada_infra.config import StackConfig, rate_duration
-from jada_infra.functions import python_function
+from jada_infra.functions import dead_letters_for_async, python_function
 from jada_infra.layers import SharedLayers
 from jada_infra.schedules import dead_letter_queue, lambda_schedule
 from jada_infra.state import table_from_spec
@@ -67,6 +68,7 @@ class SheetSync(Construct):
                 "renews it (`jada auth google`); the TokenAgeDays alarm says when that is due.",
             )
         )
+        skip_checkov(self.secret, "CKV_AWS_149", NO_CMK)
         self.table = table_from_spec(self, "SheetTable", schema.SHEET)
         self.function = python_function(
             self,
@@ -77,6 +79,7 @@ class SheetSync(Construct):
             with_dependencies=True,
             timeout=Duration.minutes(2),
             memory_size=512,
+            reserved_concurrency=1,  # two overlapping syncs could race on the same rows
             description="Mirrors the port sheet into DynamoDB with a monitored Google OAuth token",
             environment={
                 "GOOGLE_TOKEN_SECRET_ID": self.secret.secret_arn,
@@ -112,6 +115,10 @@ class SheetSync(Construct):
 
     def _schedule(self, config: StackConfig) -> sqs.Queue:
         dead_letters = dead_letter_queue(self, "ScheduleDeadLetters", used_by="the sync schedule's target")
+        # a failed run is not retried: the next scheduled run is the retry
+        dead_letters_for_async(
+            self.function, dead_letters, retry_attempts=0, max_event_age=Duration.minutes(15)
+        )
         role = iam.Role(
             self,
             "ScheduleRole",

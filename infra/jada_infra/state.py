@@ -8,7 +8,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from jada.stores import schema
+from jada.stores.checkpoints import OBJECTS_PREFIX
 from jada.stores.counters import SPEND_KEY_PREFIXES
+
+from jada_infra.checkov import NO_CMK, skip_checkov
 
 S_ = dynamodb.AttributeType.STRING
 
@@ -32,6 +35,7 @@ def table_from_spec(scope: Construct, cid: str, spec: schema.TableSpec) -> dynam
         time_to_live_attribute="expires_at",
         removal_policy=RemovalPolicy.RETAIN,
     )
+    skip_checkov(table, "CKV_AWS_119", NO_CMK)
     for index in spec.indexes:
         table.add_global_secondary_index(
             index_name=index.name,
@@ -53,9 +57,23 @@ class State(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
-            versioned=False,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(retention_days))],
+            # versioned: a finished task's objects are deleted (a delete marker) and their data versions
+            # expire `retention_days` later; objects of a task that is not finished never expire
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    noncurrent_version_expiration=Duration.days(retention_days),
+                    expired_object_delete_marker=True,
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        skip_checkov(
+            self.checkpoint_bucket,
+            "CKV_AWS_18",
+            "Only oversized agent turns, written and read by the turn batch; CloudTrail audits access "
+            "(the cdk-nag S1 acknowledgment says the same).",
         )
         Validations.of(self.checkpoint_bucket).acknowledge(
             Acknowledgment(
@@ -71,6 +89,23 @@ class State(Construct):
     def grant_checkpoints(self, grantee: iam.IGrantable) -> None:
         self.checkpoints.grant_read_write_data(grantee)
         self.checkpoint_bucket.grant_read_write(grantee)
+
+    def grant_history_settlement(self, grantee: iam.IGrantable) -> None:
+        """What `CheckpointStore.release` / `keep(restore_objects=False)` do at a session's end: list
+        and re-stamp (or drop) a task's turns, list and delete its objects. Nothing is read back."""
+        self.checkpoints.grant(grantee, "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+        # a delete on the versioned bucket only hides an object (a delete marker): no version is erased
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:DeleteObject"],
+            resource_arns=[self.checkpoint_bucket.arn_for_objects(f"{OBJECTS_PREFIX}*")],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:ListBucket"],
+            resource_arns=[self.checkpoint_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{OBJECTS_PREFIX}*"]}},
+        )
 
     def grant_spend_recording(self, grantee: iam.IGrantable) -> None:
         """The spend counters only (`spend#...` totals and `spent#...` per-turn markers), written

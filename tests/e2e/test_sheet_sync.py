@@ -58,6 +58,42 @@ def test_a_stopped_sync_emails_the_stale_sync_alarm(run_scenario: Callable[..., 
     assert result.report["sheet_rows"] == 12
 
 
+PORT_ROWS = [
+    ["Port", "Slip", "Boat", "Arrival", "Departure", "Status"],
+    ["Lisbon", "A3", "Jada", "2026-05-14", "2026-05-15", "confirmed"],
+    ["Cadiz", "B1", "Jada", "2026-05-17", "2026-05-17", "pending"],
+    ["Malaga", "C2", "Jada", "2026-05-18", "2026-05-19", "confirmed"],
+]
+
+
+def test_a_capitalized_header_row_syncs(run_scenario: Callable[..., RunResult]) -> None:
+    # Given the Google stand-in serves an ordinary sheet whose headers are capitalized
+    result = run_scenario({
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-12T22:40:00Z",
+        "sheet_sync": sheet(rows=PORT_ROWS),
+    })  # fmt: skip
+    # Then both syncs succeed and the rows are mirrored
+    assert [(s["outcome"], s["rows"], s["reason"]) for s in result.report["syncs"]] == [
+        ("ok", 3, None),
+        ("ok", 3, None),
+    ]
+    assert [s["written"] for s in result.report["syncs"]] == [3, 0]
+    assert result.report["sheet_rows"] == 3
+    assert result.report["emails"] == []
+
+
+def test_a_sheet_without_the_key_column_reports_why(run_scenario: Callable[..., RunResult]) -> None:
+    rows = [["Harbour", *PORT_ROWS[0][1:]], *PORT_ROWS[1:]]
+    result = run_scenario({
+        "start": "2026-05-12T22:00:00Z", "end": "2026-05-12T22:10:00Z", "sheet_sync": sheet(rows=rows),
+    })  # fmt: skip
+    [entry] = result.report["syncs"]
+    assert (entry["outcome"], entry["error_code"]) == ("config_error", "configuration")
+    assert entry["reason"].startswith("the header row has no key column 'port'")
+    assert "(found: Harbour, Slip, Boat, Arrival, Departure, Status)" in entry["reason"]
+    assert result.report["sheet_rows"] == 0
+
+
 def test_a_token_incident_emails_once_and_its_recovery_once(run_scenario: Callable[..., RunResult]) -> None:
     # Given a token revoked after the 22:30 sync, and re-authorized an hour later
     result = run_scenario({

@@ -217,6 +217,7 @@ def test_sync_role_is_least_privilege(template: dict[str, Any]) -> None:
     secret = logical_id(template, "AWS::SecretsManager::Secret", "SheetSyncGoogleToken")
     table = logical_id(template, "AWS::DynamoDB::Table", "SheetSyncSheetTable")
     role = logical_id(template, "AWS::IAM::Role", "SheetSyncSyncFunctionServiceRole")
+    dead_letters = logical_id(template, "AWS::SQS::Queue", "SheetSyncScheduleDeadLetters")
     [policy] = [p for p in resources(template, "AWS::IAM::Policy").values() if p["Roles"] == [{"Ref": role}]]
     granted = {
         (
@@ -232,6 +233,7 @@ def test_sync_role_is_least_privilege(template: dict[str, Any]) -> None:
             ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"),
             json.dumps([{"Fn::GetAtt": [table, "Arn"]}]),
         ),
+        (("sqs:SendMessage",), json.dumps({"Fn::GetAtt": [dead_letters, "Arn"]})),
     }
 
 

@@ -87,7 +87,7 @@ def test_the_store_code_uses_the_index_names_the_template_has(template: Template
 
 
 # --- checkpoint bucket ------------------------------------------------------------------------
-def test_bucket_is_encrypted_private_and_expires_objects(template: Template) -> None:
+def test_bucket_is_encrypted_private_versioned_and_expires_deleted_objects(template: Template) -> None:
     _, bucket = only(template, "AWS::S3::Bucket", "StateCheckpointBucket")
     props = bucket["Properties"]
     rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
@@ -98,10 +98,14 @@ def test_bucket_is_encrypted_private_and_expires_objects(template: Template) -> 
         "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True,
     }
-    expiries = [
-        r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"] if r["Status"] == "Enabled"
-    ]
-    assert expiries == [30]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = [r for r in props["LifecycleConfiguration"]["Rules"] if r["Status"] == "Enabled"]
+    # a live (current) object never expires: a parked task keeps its oversized turns; a finished
+    # task's objects are deleted and their data versions go `retention_days` later
+    assert "ExpirationInDays" not in rule
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rule["ExpiredObjectDeleteMarker"] is True
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     assert bucket["DeletionPolicy"] == "Retain"
 
 
@@ -128,7 +132,7 @@ def test_bucket_expiry_follows_the_retention_setting(tmp_path: Path) -> None:
     State(stack, "State", retention_days=9)
     bucket = Template.from_stack(stack).find_resources("AWS::S3::Bucket")
     (props,) = [b["Properties"] for b in bucket.values()]
-    assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 9
+    assert props["LifecycleConfiguration"]["Rules"][0]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 9}
 
 
 # --- alerting ---------------------------------------------------------------------------------

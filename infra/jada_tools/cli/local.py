@@ -125,7 +125,7 @@ def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
     try:
         scenario = load_scenario(path)
         choice = model_choice(scenario_context(scenario, base_context()))
-    except ScenarioError as exc:
+    except ScenarioError as exc:  # plain text: the message may quote the file's own `[markup]`
         fail(f"{path}: {exc}")
     except ConfigurationError as exc:
         fail(f"{path}: {exc}")

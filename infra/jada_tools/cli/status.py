@@ -214,6 +214,7 @@ def alarms_in_alarm(stack: str) -> list[dict[str, Any]]:
         {"name": a["AlarmName"], "since": a.get("StateUpdatedTimestamp"), "reason": a.get("StateReason", "")}
         for page in pages
         for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])
+        if a.get("StateValue") == "ALARM"  # moto ignores StateValue beside AlarmNamePrefix
     ]
 
 

@@ -14,7 +14,7 @@ from jada.clock import iso, utcnow
 from jada.errors import ConfigurationError
 from jada.telemetry import SHEET_SYNC_ALARMS, alarm_name
 
-from jada_tools.cli.common import AS_JSON, FAILED, STACK, fail, guard
+from jada_tools.cli.common import AS_JSON, FAILED, STACK, CliError, fail, guard
 from jada_tools.cli.stack import outputs
 
 app = typer.Typer(no_args_is_help=True)
@@ -32,17 +32,27 @@ HINTS = {
 }
 
 
-@app.command("now")
-def now(stack: str = STACK, as_json: bool = AS_JSON) -> None:
-    """Invoke the sync function synchronously; exit 1 unless the outcome is ok."""
-    name = guard(lambda: outputs(stack)["SyncFunctionName"])
-    response = guard(
-        lambda: aws.client("lambda").invoke(
+def _invoke_sync(name: str) -> Any:
+    try:
+        return aws.client("lambda").invoke(
             FunctionName=name,
             InvocationType="RequestResponse",
             Payload=json.dumps({"source": "jada sync now"}).encode(),
         )
-    )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "TooManyRequestsException":
+            # the function runs one sync at a time (reserved concurrency 1)
+            raise CliError(
+                "cannot run the sync: a sync is already running; try again in a minute", FAILED
+            ) from None
+        raise
+
+
+@app.command("now")
+def now(stack: str = STACK, as_json: bool = AS_JSON) -> None:
+    """Invoke the sync function synchronously; exit 1 unless the outcome is ok."""
+    name = guard(lambda: outputs(stack)["SyncFunctionName"])
+    response = guard(lambda: _invoke_sync(name))
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
         error = payload if isinstance(payload, dict) else {}
@@ -67,12 +77,13 @@ def describe_run(run: dict[str, Any], stack: str) -> str:
             f"{run.get('tombstoned', 0)} tombstoned, "
             f"{run.get('unchanged', 0)} unchanged, {run.get('quarantined', 0)} quarantined"
         )
+    why = run.get("reason") or run.get("error_description") or ""
     if run.get("error_code"):
-        lines.append(f"  error: {run['error_code']}: {run.get('error_description') or ''}".rstrip())
-    if run.get("suspicious"):
-        lines.append(f"  suspicious read, nothing tombstoned: {run.get('reason')}")
-    elif run.get("reason") and outcome != "ok":
-        lines.append(f"  {run['reason']}")
+        lines.append(f"  error: {run['error_code']}: {why}".rstrip().rstrip(":"))
+    elif run.get("suspicious"):
+        lines.append(f"  suspicious read, nothing tombstoned: {why}")
+    elif why and outcome != "ok":
+        lines.append(f"  {why}")
     for row in run.get("quarantine") or []:
         lines.append(f"  quarantined row {row['row']}: {row['reason']}")
     sync_off = outcome == "not_configured" and "spreadsheetId" in str(run.get("reason") or "")
@@ -83,7 +94,9 @@ def describe_run(run: dict[str, Any], stack: str) -> str:
 
 @app.command("status")
 def status(
-    stack: str = STACK, as_json: bool = AS_JSON, runs: int = typer.Option(5, help="How many runs.")
+    stack: str = STACK,
+    as_json: bool = AS_JSON,
+    runs: int = typer.Option(5, min=1, max=1000, help="How many runs."),
 ) -> None:
     """The last sync runs, the Google token's age and the sync alarms' states."""
     found = guard(lambda: outputs(stack))

@@ -43,6 +43,14 @@ def _tasks(stack: str) -> TaskStore:
     return TaskStore(guard(lambda: outputs(stack)["TasksTableName"]))
 
 
+def _checkpoints(stack: str) -> CheckpointStore:
+    """The task history store, with the retention the deployed functions use."""
+    out = guard(lambda: outputs(stack))
+    table, bucket = guard(lambda: (out["CheckpointsTableName"], out["CheckpointBucketName"]))
+    retention = guard(lambda: _deployed_settings(out)).retention_days
+    return CheckpointStore(table, bucket, retention_days=retention)
+
+
 def checkpoints_of(out: StackOutputs) -> CheckpointStore:
     return CheckpointStore(out["CheckpointsTableName"], out["CheckpointBucketName"])
 
@@ -157,10 +165,11 @@ def list_tasks(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("id", "status", "pri", "sessions", "created", "title", "reason", box=None)
     for t in page.tasks:
-        table.add_row(
+        cells = (
             t.task_id,
             t.status.value,
             str(t.priority),
@@ -169,6 +178,7 @@ def list_tasks(
             t.title,
             _reason(t),
         )
+        table.add_row(*(Text(cell) for cell in cells))  # plain text: titles may hold `[markup]`
     Console(width=max(120, shutil.get_terminal_size((200, 24)).columns)).print(table)
     if more:
         typer.echo(more)
@@ -340,6 +350,7 @@ def stop(
                 utcnow(),
                 tasks=tasks,
                 counters=counters,
+                checkpoints=_checkpoints(stack),
                 sfn=aws.client("stepfunctions"),
                 state_machine_arn=machine,
                 cancel_after=cancel_after,
@@ -368,16 +379,16 @@ def stop(
 @app.command("retry")
 def retry(task_id: str, stack: str = STACK) -> None:
     """A failed task back to pending (fresh sessions)."""
-    store = _tasks(stack)
-    task = guard(lambda: operator.retry(store, task_id, utcnow()))
+    store, history = _tasks(stack), _checkpoints(stack)
+    task = guard(lambda: operator.retry(store, task_id, utcnow(), checkpoints=history))
     typer.echo(f"{task.task_id} is pending again")
 
 
 @app.command("cancel")
 def cancel(task_id: str, stack: str = STACK) -> None:
     """Cancel a pending, suspended or blocked task (a running one: jada tasks stop ID --cancel)."""
-    store = _tasks(stack)
-    task = guard(lambda: operator.cancel(store, task_id, utcnow()))
+    store, history = _tasks(stack), _checkpoints(stack)
+    task = guard(lambda: operator.cancel(store, task_id, utcnow(), checkpoints=history))
     typer.echo(f"{task.task_id} is cancelled")
 
 

@@ -10,12 +10,17 @@ servers and toolsets do not match, gets the 400 the real API gives.
 
     with ModelServer(scripted(reply(tool_use("complete_task", {"summary": "done"})))) as server:
         client = Anthropic(base_url=server.base_url, api_key="test")
+
+A `fault(request) -> DROP_BEFORE | DROP_AFTER | None` hook drops the connection before the request
+is handled (the client gets no answer, nothing is recorded) or after (the responder ran and the
+request is recorded, but the answer is lost): a crash at a model call.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler
@@ -25,6 +30,9 @@ from jada_tools.fakes.loopback import LoopbackServer
 
 Response = tuple[int, dict[str, str], dict[str, Any]]
 Responder = Callable[[dict[str, Any]], Response]
+#: what a fault hook returns to drop the connection before handling a request, or after
+DROP_BEFORE, DROP_AFTER = "drop_before", "drop_after"
+Fault = Callable[[dict[str, Any]], str | None]
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 _ids = itertools.count(1)
@@ -258,8 +266,10 @@ class ModelServer(LoopbackServer):
 
     name = "model-server"
 
-    def __init__(self, responder: Responder | None = None) -> None:
+    def __init__(self, responder: Responder | None = None, fault: Fault | None = None) -> None:
         self.responder: Responder = responder or scripted(reply(text("ok")))
+        #: decides, per request, whether the connection drops before or after handling it
+        self.fault: Fault | None = fault
         #: every POST /v1/messages body, in arrival order
         self.requests: list[dict[str, Any]] = []
         #: the raw bytes of each of those bodies (for prefix comparisons)
@@ -289,15 +299,28 @@ class ModelServer(LoopbackServer):
                 if path == "/v1/messages/count_tokens":
                     self._send(200, {}, {"input_tokens": count_tokens(body)})
                 elif path == "/v1/messages":
+                    fault = server.fault(body) if server.fault else None
+                    if fault == DROP_BEFORE:
+                        self._drop()
+                        return
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     with server._lock:
                         server.requests.append(body)
                         server.raw_requests.append(raw)
                         server.headers.append(headers)
                     problem = connector_problem(body, headers)
-                    self._send(*(bad_request(problem) if problem else server.responder(body)))
+                    response = bad_request(problem) if problem else server.responder(body)
+                    if fault == DROP_AFTER:
+                        self._drop()
+                        return
+                    self._send(*response)
                 else:
                     self._send(*error(404, "not_found_error", f"no route {path}"))
+
+            def _drop(self) -> None:
+                """Close the connection without an answer (the client sees it disconnect)."""
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
 
             def _send(self, status: int, headers: dict[str, str], body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()

@@ -198,7 +198,11 @@ def _google_fake(scenario: Scenario, clock: SimClock) -> Iterator[Any]:
     from jada_tools.fakes.google_server import GoogleFake
 
     sync = scenario.sheet_sync
-    fake = GoogleFake(clock=lambda: clock.now, spreadsheet_id=sync.spreadsheet_id if sync else None)
+    fake = GoogleFake(
+        sync.rows if sync else None,
+        clock=lambda: clock.now,
+        spreadsheet_id=sync.spreadsheet_id if sync else None,
+    )
     if sync is not None and sync.revoke_at is not None:
         fake.revoke_at(sync.revoke_at)
     with fake:

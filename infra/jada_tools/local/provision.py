@@ -255,12 +255,12 @@ class Provisioner:
         return str(name)
 
     def _bucket(self, s3: Any, lid: str) -> None:
-        """A bucket, versioned when the template says so (the workspace)."""
-        s3.create_bucket(Bucket=self.resolver.refs[lid])
-        if self.props(lid).get("VersioningConfiguration", {}).get("Status") == "Enabled":
-            s3.put_bucket_versioning(
-                Bucket=self.resolver.refs[lid], VersioningConfiguration={"Status": "Enabled"}
-            )
+        """A bucket, versioned when the template says so (a delete leaves a marker, as in AWS)."""
+        name = self.resolver.refs[lid]
+        s3.create_bucket(Bucket=name)
+        versioning = self.props(lid).get("VersioningConfiguration")
+        if versioning:  # the checkpoint bucket: a delete leaves a marker, as in AWS
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=versioning)
 
     def _secret(self, sm: Any, lid: str) -> str:
         p = self.props(lid)

@@ -128,6 +128,8 @@ class SheetSync(_Model):
     revoke_at: datetime | None = None
     #: offline Google stand-in only: the token endpoint refuses connections from this time on
     stop_at: datetime | None = None
+    #: offline Google stand-in only: the sheet's values, header row first (None: the sample port sheet)
+    rows: list[list[str]] | None = Field(default=None, min_length=1)
     #: offline Google stand-in only: from this time on it answers again and the token works (the
     #: outage is over, or the operator re-authorized)
     restore_at: datetime | None = None
@@ -297,11 +299,20 @@ def load_scenario(path: str | Path) -> Scenario:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read the scenario file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not valid JSON: not UTF-8 text (byte {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"not valid JSON: line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise ScenarioError("not valid JSON: nested too deeply") from None
     return parse_scenario(data)
+
+
+def _names_a_key(message: str) -> bool:
+    first = message.split(" ", 1)[0].split(".", 1)[0].rstrip(":")
+    return first in Scenario.model_fields
 
 
 def _describe(exc: ValidationError) -> str:
@@ -309,5 +320,7 @@ def _describe(exc: ValidationError) -> str:
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        if not where and not _names_a_key(message):
+            where = "scenario"  # the file as a whole, e.g. not a JSON object
         lines.append(f"{where}: {message}" if where else message)  # a whole-scenario check names its keys
     return "invalid scenario: " + "; ".join(lines)

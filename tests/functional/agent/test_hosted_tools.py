@@ -277,11 +277,13 @@ def test_every_tool_enabled_keeps_system_and_tools_byte_identical_across_turns(h
     assert len(prefixes) == 1
     names = [t.get("name") or t.get("mcp_server_name") for t in requests[0]["tools"]]
     assert names == [
-        "complete_task", "create_task", "save_progress", "block_task", "read_port_sheet", "do_step",
+        "complete_task", "create_task", "save_progress", "block_task", "str_replace_based_edit_tool",
+        "read_port_sheet", "do_step",
         "web_search", "web_fetch", "apps-script",
     ]  # fmt: skip
     lines = requests[0]["system"][0]["text"].split("Tools of this deployment:\n")[1].splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        "- read_port_sheet", "- web_search", "- web_fetch", "- MCP server apps-script"
+        "- str_replace_based_edit_tool", "- read_port_sheet", "- web_search", "- web_fetch",
+        "- MCP server apps-script",
     ]  # fmt: skip
     assert {h["anthropic-beta"] for h in harness.server.headers} == {"mcp-client-2025-11-20"}

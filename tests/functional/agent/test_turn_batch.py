@@ -298,12 +298,14 @@ def fail_checkpoint_write_once(agent: Agent, matches: Callable[[str], bool]) -> 
     failures = [EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")]
 
     def fail_once(params: dict[str, Any], **_: Any) -> None:
-        if failures and matches(params["Item"]["turn_key"]):
+        # a turn is written with its count on the task, in a transaction
+        item = params["TransactItems"][0]["Put"]["Item"] if "TransactItems" in params else params["Item"]
+        if failures and matches(item["turn_key"]):
             raise failures.pop()
 
-    agent.checkpoints.table.meta.client.meta.events.register(
-        "provide-client-params.dynamodb.PutItem", fail_once
-    )
+    events = agent.checkpoints.table.meta.client.meta.events
+    for operation in ("PutItem", "TransactWriteItems"):
+        events.register(f"provide-client-params.dynamodb.{operation}", fail_once)
 
 
 def test_a_crash_between_model_call_and_checkpoint_reruns_the_turn_without_a_duplicate_child(

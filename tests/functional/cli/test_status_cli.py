@@ -100,11 +100,12 @@ def busy_day(cloud: Cloud, stack: dict[str, str]) -> dict[str, str]:
                      "Timestamp": now - timedelta(minutes=2), "Value": 1}],
     )  # fmt: skip
     cw = boto3.client("cloudwatch")
-    for name in ("Jada-SheetSyncTokenError", "Other-Alarm"):
+    states = (("Jada-SheetSyncTokenError", "ALARM"), ("Other-Alarm", "ALARM"), ("Jada-Quiet", "OK"))
+    for name, state in states:
         cw.put_metric_alarm(AlarmName=name, MetricName="X", Namespace="Jada", Statistic="Sum", Period=300,
                             EvaluationPeriods=1, Threshold=1,
                             ComparisonOperator="GreaterThanOrEqualToThreshold")  # fmt: skip
-        cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="Threshold Crossed: 1 datapoint")
+        cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason="Threshold Crossed: 1 datapoint")
     return {"running": run.task_id, "blocked": blocked.task_id}
 
 
@@ -130,6 +131,7 @@ def test_status_shows_every_part_on_one_screen(cloud: Cloud, stack: dict[str, st
     assert "token: 2.0 days old (testing app, dies by" in out
     assert "ALARM Jada-SheetSyncTokenError since" in lines["alarms"]
     assert "Other-Alarm" not in out
+    assert "Jada-Quiet" not in out  # OK: only alarms in ALARM are listed
     assert "today $0.75, this month $0.75 (no monthly budget set)" in lines["spend"]
 
 

@@ -27,6 +27,8 @@ MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:JadaSession"
 def cli(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Any:
     """invoke(*args) -> Result, with the stack's outputs pointing at moto's tables."""
     outputs = {"TasksTableName": cloud.tasks_table, "CountersTableName": cloud.counters_table,
+               "CheckpointsTableName": cloud.checkpoints_table,
+               "CheckpointBucketName": cloud.checkpoint_bucket,
                "StateMachineArn": MACHINE, "PollFunctionName": "jada-poll"}  # fmt: skip
     monkeypatch.setenv("JADA_OUTPUTS_JSON", json.dumps(outputs))
     cli_stack.outputs.cache_clear()
@@ -132,6 +134,24 @@ def test_retry_and_cancel(cli: Any, cloud: Cloud) -> None:
     store.transition(failing.task_id, TaskStatus.FAILED, now=now, set_fields={"failure_reason": "boom"})
     assert cli("tasks", "retry", failing.task_id).exit_code == 0
     assert store.get(failing.task_id).status is TaskStatus.PENDING
+
+
+def test_cancel_and_retry_settle_the_task_history(cli: Any, cloud: Cloud) -> None:
+    from tests.functional.stores.test_checkpoints import turn
+
+    table = boto3.resource("dynamodb").Table(cloud.checkpoints_table)
+    store, now = cloud.tasks(), utcnow()
+    blocked, failing = blocked_task(cloud), store.create(prompt="p", now=now)
+    store.claim(failing, session=SessionRecord(number=1, execution="x", started_at=iso(now)), now=now)
+    store.transition(failing.task_id, TaskStatus.FAILED, now=now)
+    for task in (blocked, failing):
+        cloud.checkpoints().append(turn(1, 1, task_id=task.task_id), now)
+        cloud.checkpoints().release(task.task_id, now)  # as if it had expired at a failure
+    assert cli("tasks", "cancel", blocked.task_id).exit_code == 0
+    assert cli("tasks", "retry", failing.task_id).exit_code == 0
+    expiry = {i["task_id"]: i.get("expires_at") for i in table.scan()["Items"]}
+    assert expiry[blocked.task_id] is not None  # cancelled: expires after the retention
+    assert expiry[failing.task_id] is None  # retried: kept again
 
 
 def snapshot(cloud: Cloud) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ def end(
                "status": "completed", **event}  # fmt: skip
     return end_session(
         SessionEndEvent.model_validate(payload), LATER, tasks=cloud.tasks(), counters=cloud.counters(),
-        sns=boto3.client("sns"), topic_arn=mailbox.topic_arn, settings=s,
+        sns=boto3.client("sns"), topic_arn=mailbox.topic_arn, settings=s, checkpoints=cloud.checkpoints(),
     )  # fmt: skip
 
 

@@ -54,7 +54,7 @@ def test_unblock_twice_stores_one_answer(cloud: Cloud) -> None:
 def test_retry_a_failed_task(cloud: Cloud) -> None:
     task = running_task(cloud)
     finish(cloud, task, status="failed", reason="boom")
-    retried = operator.retry(cloud.tasks(), task.task_id, LATER)
+    retried = operator.retry(cloud.tasks(), task.task_id, LATER, checkpoints=cloud.checkpoints())
     assert retried.status is TaskStatus.PENDING
     assert retried.failure_reason is None
     assert retried.ready_at == "2026-05-12T23:00:00Z"
@@ -63,12 +63,15 @@ def test_retry_a_failed_task(cloud: Cloud) -> None:
 def test_retry_and_cancel_refuse_illegal_transitions(cloud: Cloud) -> None:
     task = cloud.tasks().create(prompt="p", now=NOW)
     with pytest.raises(IllegalTransition):
-        operator.retry(cloud.tasks(), task.task_id, LATER)
-    assert operator.cancel(cloud.tasks(), task.task_id, LATER).status is TaskStatus.CANCELLED
+        operator.retry(cloud.tasks(), task.task_id, LATER, checkpoints=cloud.checkpoints())
+    assert (
+        operator.cancel(cloud.tasks(), task.task_id, LATER, checkpoints=cloud.checkpoints()).status
+        is TaskStatus.CANCELLED
+    )
     with pytest.raises(IllegalTransition):
-        operator.cancel(cloud.tasks(), task.task_id, LATER)
+        operator.cancel(cloud.tasks(), task.task_id, LATER, checkpoints=cloud.checkpoints())
     with pytest.raises(TaskNotFound):
-        operator.cancel(cloud.tasks(), "nope", LATER)
+        operator.cancel(cloud.tasks(), "nope", LATER, checkpoints=cloud.checkpoints())
 
 
 def test_add_validates_the_prompt(cloud: Cloud) -> None:

@@ -46,7 +46,7 @@ def finish(cloud: Cloud, task: Task, mailbox: Mailbox | None = None, **event: An
     return end_session(
         SessionEndEvent.model_validate(payload), LATER, tasks=cloud.tasks(), counters=cloud.counters(),
         sns=__import__("boto3").client("sns"), topic_arn=mailbox.topic_arn if mailbox else "",
-        settings=Settings(max_sessions_per_task=3),
+        settings=Settings(max_sessions_per_task=3), checkpoints=cloud.checkpoints(),
     )  # fmt: skip
 
 
@@ -194,7 +194,7 @@ def test_a_retried_task_gets_a_fresh_session_budget(cloud: Cloud) -> None:
     task = running_task(cloud, session=3)
     finish(cloud, task, status="turn_limit")
     assert cloud.tasks().get(task.task_id).failure_reason == "turn budget exhausted"
-    retried = operator.retry(cloud.tasks(), task.task_id, LATER)
+    retried = operator.retry(cloud.tasks(), task.task_id, LATER, checkpoints=cloud.checkpoints())
     # When its fourth session hits the turn limit
     record = SessionRecord(number=4, execution=retried.execution_name(4), started_at=iso(LATER))
     fourth = cloud.tasks().claim(retried, session=record, now=LATER)

@@ -26,7 +26,8 @@ from tests.functional.orchestration.test_session_end import LATER, finish, runni
 
 def stop(cloud: Cloud, task_id: str, sfn: Any, machine: str, *, cancel: bool = False) -> operator.Stopped:
     return operator.stop(
-        task_id, LATER, tasks=cloud.tasks(), counters=cloud.counters(), sfn=sfn,
+        task_id, LATER, tasks=cloud.tasks(), counters=cloud.counters(), checkpoints=cloud.checkpoints(),
+        sfn=sfn,
         state_machine_arn=machine, cancel_after=cancel,
     )  # fmt: skip
 
@@ -139,7 +140,7 @@ def test_stopped_sessions_do_not_count_against_the_session_budget(cloud: Cloud) 
         end_session(
             SessionEndEvent(task_id=task.task_id, session=number, execution=record.execution, status=status),
             LATER, tasks=store, counters=cloud.counters(), sns=None, topic_arn="",
-            settings=Settings(max_sessions_per_task=3),
+            settings=Settings(max_sessions_per_task=3), checkpoints=cloud.checkpoints(),
         )  # fmt: skip
         assert claimed.status is TaskStatus.RUNNING
     # Then after the third session's turn limit the task is suspended (2 of 3), not failed

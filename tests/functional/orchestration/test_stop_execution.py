@@ -14,6 +14,7 @@ import pytest
 from jada.clock import utc_day, utcnow
 from jada.lifecycle import SessionOutcome, TaskStatus
 from jada.orchestration import operator
+from jada.stores.checkpoints import CheckpointStore
 from jada.stores.counters import CounterStore
 from jada_tools.cli import stack as cli_stack
 from jada_tools.cli.main import app
@@ -97,10 +98,12 @@ def test_stop_mid_turn_records_a_stopped_session_once_and_the_task_resumes(world
     assert model.in_third_call.wait(60)
     # When the operator stops it (what `jada tasks stop` runs; the CLI itself is tested in
     # tests/functional/cli: CliRunner swaps sys.stdout, as the Lambda thread in flight does too)
-    counters = CounterStore(outputs_of(deployed)["CountersTableName"])
+    out = outputs_of(deployed)
+    counters = CounterStore(out["CountersTableName"])
+    history = CheckpointStore(out["CheckpointsTableName"], out["CheckpointBucketName"])
     sfn = boto3.client("stepfunctions")
     stopped = operator.stop(
-        task.task_id, utcnow(), tasks=deployed.tasks, counters=counters, sfn=sfn,
+        task.task_id, utcnow(), tasks=deployed.tasks, counters=counters, checkpoints=history, sfn=sfn,
         state_machine_arn=deployed.machine_arn,
     )  # fmt: skip
     # Then the execution is aborted, the session recorded stopped, the slot free

@@ -181,3 +181,35 @@ def test_sync_status_names_a_malformed_token(deployed: InProcessLambda, world: S
         "Token: not configured (the Google token secret lacks refresh_token, client_secret)" in result.output
     )
     assert "Last runs: none recorded" in result.output
+
+
+def test_sync_status_gives_the_reason_of_a_failed_run(deployed: InProcessLambda, world: SheetWorld) -> None:
+    # Given a sheet whose header row lacks the key column
+    world.google.rows = [["Harbour", "Status"], ["Lisbon", "ok"]]
+    assert invoke("sync", "now").exit_code == 1
+    # Then the status names the problem once, after the error code
+    result = invoke("sync", "status")
+    lines = [line for line in result.output.splitlines() if "no key column" in line]
+    assert lines == [
+        "  error: configuration: the header row has no key column 'port', case and surrounding "
+        "spaces ignored (found: Harbour, Status)"
+    ]
+    [run] = json.loads(invoke("sync", "status", "--json").output)["runs"]
+    assert (run["outcome"], run["reason"]) == ("config_error", lines[0].split(": ", 2)[2])
+
+
+def test_sync_now_while_a_sync_runs_says_so(monkeypatch: pytest.MonkeyPatch, moto_aws: None) -> None:
+    # Given the function's one reserved slot is busy: Lambda answers 429 TooManyRequestsException
+    from botocore.stub import Stubber
+    from jada import aws
+
+    monkeypatch.setenv("JADA_OUTPUTS_JSON", json.dumps({"SyncFunctionName": FUNCTION}))
+    cli_stack.outputs.cache_clear()
+    with Stubber(aws.client("lambda")) as lambda_api:
+        lambda_api.add_client_error(
+            "invoke", service_error_code="TooManyRequestsException", http_status_code=429
+        )
+        result = invoke("sync", "now")
+    cli_stack.outputs.cache_clear()
+    assert result.exit_code == 1
+    assert "a sync is already running; try again in a minute" in result.output

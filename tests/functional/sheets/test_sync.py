@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import boto3
+import pytest
 from jada.sheets.store import SheetStore
 from jada.sheets.sync import metric_values
 from jada.telemetry import M
@@ -256,3 +258,54 @@ def test_renewed_secret_replaces_a_cached_revoked_token(world: SheetWorld) -> No
         sleep=world.sleeps.append,
     )
     assert result.outcome == "ok"
+
+
+PORT_HEADER = ["Port", "Slip", "Boat", "Arrival", "Departure", "Status"]
+
+
+def test_a_capitalized_header_syncs_with_normalised_column_names(world: SheetWorld) -> None:
+    # Given an ordinary sheet whose header row is capitalized (and the key setting is `port`)
+    world.google.rows = [
+        PORT_HEADER,
+        ["Lisbon", "A3", "Jada", "2026-05-14", "2026-05-15", "confirmed"],
+        ["Cadiz", "B1", "Jada", "2026-05-17", "2026-05-17", "pending"],
+    ]
+    result = world.sync()
+    # Then every row syncs, keyed by port, its data under the normalised names
+    assert (result.outcome, result.rows, result.written, result.reason) == ("ok", 2, 2, None)
+    assert world.live_rows()["Cadiz"]["data"] == {
+        "port": "Cadiz", "slip": "B1", "boat": "Jada", "arrival": "2026-05-17",
+        "departure": "2026-05-17", "status": "pending",
+    }  # fmt: skip
+    # And re-capitalizing a heading later rewrites nothing
+    world.google.rows[0] = [h.upper() for h in PORT_HEADER]
+    assert world.sync(LATER).unchanged == 2
+
+
+def test_a_header_repeating_a_name_is_a_config_error_that_names_it(world: SheetWorld) -> None:
+    world.google.rows = [["Port", "Status", "status "], ["Lisbon", "ok", "late"]]
+    result = world.sync()
+    assert result.outcome == "config_error"
+    assert "'Status' (column 2) and 'status' (column 3)" in (result.reason or "")
+    assert world.live_rows() == {}  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("arrange", "outcome"),
+    [
+        (lambda w: w.google.revoke(), "token_error"),
+        (lambda w: setattr(w.google, "sheets_mode", "unavailable"), "transient_error"),
+        (lambda w: setattr(w.google, "sheets_mode", "forbidden"), "config_error"),
+        (lambda w: w.put_token("{}"), "not_configured"),
+    ],
+    ids=["token_error", "transient_error", "config_error", "not_configured"],
+)
+def test_every_failed_outcome_says_why_in_reason(
+    world: SheetWorld, arrange: Callable[[SheetWorld], None], outcome: str
+) -> None:
+    arrange(world)
+    result = world.sync()
+    assert result.outcome == outcome
+    assert result.reason  # a description, in the result and in the recorded run
+    [run] = world.store().last_runs()
+    assert run["reason"] == result.reason

@@ -208,7 +208,7 @@ def end_and_answer(world: World, harness: Harness, task: Task, answer: str, sess
              "turns": 1, "status": "blocked", "reason": tasks.get(task.task_id).blocked_reason}
         ),
         NOW, tasks=tasks, counters=CounterStore(world.cloud.counters_table), sns=None, topic_arn="",
-        settings=world.settings(),
+        settings=world.settings(), checkpoints=world.cloud.checkpoints(),
     )  # fmt: skip
     assert result.status is TaskStatus.BLOCKED
     later = NOW + timedelta(hours=session)

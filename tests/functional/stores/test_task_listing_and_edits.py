@@ -238,7 +238,7 @@ def test_progress_never_overwrites_a_session_end_written_meanwhile(store: TaskSt
     store.transition(task.task_id, S.SUSPENDED, now=NOW, session=closed)
     # When the batch records its progress from the stale copy
     progress = stale.model_copy(update={"turns": 4, "usage": Usage(input_tokens=10, cost_usd=0.5)})
-    store.record_progress(task.task_id, progress, now=NOW)
+    store.record_turns(task.task_id, progress, Usage(), now=NOW)
     # Then turns and usage change, the end and the stop request stay
     after = store.get(task.task_id).sessions["1"]
     assert (after.turns, after.usage.input_tokens, after.usage.cost_usd) == (4, 10, 0.5)
@@ -252,7 +252,7 @@ def test_progress_never_overwrites_a_session_end_written_meanwhile(store: TaskSt
 
 def test_progress_of_a_session_without_a_record_writes_the_record(store: TaskStore) -> None:
     task = store.create(prompt="p", now=NOW)
-    store.record_progress(task.task_id, session(task).model_copy(update={"turns": 2}), now=NOW)
+    store.record_turns(task.task_id, session(task).model_copy(update={"turns": 2}), Usage(), now=NOW)
     assert store.get(task.task_id).sessions["1"].turns == 2
     with pytest.raises(TaskNotFound):
-        store.record_progress("nope", session(task), now=NOW)
+        store.record_turns("nope", session(task).model_copy(update={"turns": 1}), Usage(), now=NOW)

@@ -11,7 +11,7 @@ import pytest
 from anthropic.types import WebFetchTool20260318Param, WebSearchTool20260318Param
 from anthropic.types.beta import BetaMCPToolsetParam, BetaRequestMCPServerURLDefinitionParam
 from jada.agent import pricing, prompts
-from jada.agent.tools import BUILT_INS, mcp, registry_for, server_tools
+from jada.agent.tools import mcp, registry_for, server_tools
 from jada.errors import ConfigurationError
 from jada.models import Usage
 from jada.redaction import REDACTED, install, protect
@@ -37,7 +37,7 @@ def test_server_tools_are_names_or_objects_and_keep_a_fixed_order() -> None:
     settings = Settings(server_tools=[{"name": "web_fetch", "allowedDomains": ["sailjada.com"], "maxUses": 3},
                                       "web_search"])  # fmt: skip
     registry = registry_for(settings)
-    hosted = registry.definitions()[len(BUILT_INS) :]
+    hosted = registry.definitions()[len(registry_for(Settings()).definitions()) :]
     assert hosted == [
         {"type": "web_search_20260318", "name": "web_search"},
         {
@@ -82,7 +82,7 @@ def test_an_mcp_server_is_a_toolset_with_its_allow_list_and_no_token() -> None:
     registry = registry_for(
         Settings(mcp_servers=[APPS, {"name": "docs", "url": "https://docs.example.com/mcp"}])
     )
-    toolsets = registry.definitions()[len(BUILT_INS) :]
+    toolsets = registry.definitions()[len(registry_for(Settings()).definitions()) :]
     assert toolsets == [
         {"type": "mcp_toolset", "mcp_server_name": "apps-script", "default_config": {"enabled": False},
          "configs": {"update_script": {"enabled": True}, "read_script": {"enabled": True}}},
@@ -157,14 +157,17 @@ def test_each_enabled_tool_adds_one_fixed_line_in_tool_order() -> None:
                         mcp_servers=[APPS])  # fmt: skip
     lines = registry_for(settings).guidance()
     assert [line.split(":")[0] for line in lines] == [
-        "read_port_sheet", "web_search", "web_fetch", "MCP server apps-script",
+        "str_replace_based_edit_tool", "read_port_sheet", "web_search", "web_fetch", "MCP server apps-script",
     ]  # fmt: skip
-    assert "at most 2 uses" in lines[1]
-    assert "update_script, read_script" in lines[3]
+    by_tool = {line.split(":")[0]: line for line in lines}
+    assert "at most 2 uses" in by_tool["web_search"]
+    assert "update_script, read_script" in by_tool["MCP server apps-script"]
     text = prompts.system_text(lines)
     assert text == prompts.system_text(registry_for(settings).guidance())
     assert text.startswith(prompts.SYSTEM_PROMPT)
-    assert prompts.system_text(registry_for(Settings()).guidance()) == prompts.SYSTEM_PROMPT
+    # the defaults enable only the editor: none of these lines
+    default = prompts.system_text(registry_for(Settings()).guidance())
+    assert not any(line in default for tool, line in by_tool.items() if tool != "str_replace_based_edit_tool")
 
 
 def test_server_tool_guidance_names_the_domains() -> None:

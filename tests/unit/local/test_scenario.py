@@ -7,6 +7,7 @@ import pytest
 from jada_tools.local.scenario import ScenarioError, load_scenario, parse_scenario
 
 BASE = {"start": "2026-05-12T22:00:00Z", "end": "2026-05-13T03:00:00Z"}
+TOKEN = {"client_id": "a", "client_secret": "b", "refresh_token": "c"}
 
 
 def test_a_minimal_scenario_is_valid() -> None:
@@ -31,6 +32,11 @@ def test_a_minimal_scenario_is_valid() -> None:
             "sheet_sync.token.client_secret",
         ),
         ({"alert_email": "nobody"}, "alert_email"),
+        ({"sheet_sync": {"spreadsheet_id": "x", "token": TOKEN, "rows": []}}, "sheet_sync.rows"),
+        (
+            {"sheet_sync": {"spreadsheet_id": "x", "token": TOKEN, "rows": [["port", 7]]}},
+            "sheet_sync.rows.0.1",
+        ),
     ],
 )
 def test_errors_name_the_bad_field(change: dict, field: str) -> None:

@@ -54,6 +54,69 @@ def test_repeated_header_is_a_configuration_error() -> None:
         parse_sheet([["port", "port"]], "port")
 
 
+CAPITALIZED = ["Port", "Slip", "Boat", "Arrival", "Departure", "Status"]
+
+
+def test_columns_match_whatever_their_case_and_surrounding_spaces() -> None:
+    # Given an ordinary header row, capitalized, with stray spaces, and the key setting `port`
+    header = [" Port ", "Slip", "BOAT", "Arrival  Date", "Departure", "status\t"]
+    parsed = parse_sheet([header, ["Lisbon", "A3", "Jada", "2026-05-14", "2026-05-15", "confirmed"]], "port")
+    # Then the row is keyed by its port and its data by the normalised column names
+    [row] = parsed.rows
+    assert row.key == "Lisbon"
+    assert row.data == {
+        "port": "Lisbon", "slip": "A3", "boat": "Jada", "arrival date": "2026-05-14",
+        "departure": "2026-05-15", "status": "confirmed",
+    }  # fmt: skip
+    assert parsed.header == ["port", "slip", "boat", "arrival date", "departure", "status"]
+
+
+def test_the_key_setting_is_matched_case_insensitively_too() -> None:
+    parsed = parse_sheet([CAPITALIZED, ["Cadiz", "B1", "Jada", "", "", ""]], " PORT ")
+    assert parsed.rows[0].key == "Cadiz"
+
+
+def test_a_recapitalized_header_changes_no_row_hash() -> None:
+    lower = parse_sheet([[c.lower() for c in CAPITALIZED], ["Palma", "D4", "Jada", "", "", "ok"]], "port")
+    upper = parse_sheet([CAPITALIZED, ["Palma", "D4", "Jada", "", "", "ok"]], "port")
+    assert lower.rows[0].hash == upper.rows[0].hash
+
+
+def test_duplicate_names_after_normalising_are_named_in_the_error() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        parse_sheet([["Port", "Status", "Boat", " status", "BOAT"], ["Lisbon"]], "port")
+    message = str(err.value)
+    assert "'Status' (column 2) and 'status' (column 4)" in message
+    assert "'Boat' (column 3) and 'BOAT' (column 5)" in message
+    assert "'Port'" not in message  # not repeated
+
+
+def test_missing_key_column_names_the_columns_found() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        parse_sheet([CAPITALIZED], "harbour")
+    assert "'harbour'" in str(err.value)
+    assert "Port, Slip, Boat, Arrival, Departure, Status" in str(err.value)
+
+
+@given(
+    st.lists(st.text(alphabet="aAbB ", min_size=1, max_size=4), min_size=1, max_size=5),
+    st.data(),
+)
+def test_any_header_either_parses_with_the_key_or_is_a_configuration_error(
+    header: list[str], data: st.DataObject
+) -> None:
+    key = data.draw(st.sampled_from(header))
+    try:
+        parsed = parse_sheet([header, ["v"] * len(header)], key)
+    except ConfigurationError:
+        names = [" ".join(h.split()).casefold() for h in header]
+        named = [n for n in names if n]
+        assert not " ".join(key.split()) or len(set(named)) < len(named)
+    else:
+        assert len(parsed.header) == len(header)
+        assert all(set(r.data) == {n for n in parsed.header if n} for r in parsed.rows)
+
+
 def test_plan_writes_only_changed_new_and_revived_rows() -> None:
     parsed = parse_sheet(sheet(["Lisbon", "PT"], ["Cadiz", "ES"], ["Genoa", "IT"], ["Split", "HR"]), "port")
     by_key = {r.key: r for r in parsed.rows}

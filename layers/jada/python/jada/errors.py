@@ -78,8 +78,18 @@ class SpendLimitReached(JadaError):
     """429 `enforced_spend_limit_reached`: usage is paused. Not retried; stop starting sessions; alarms."""
 
 
+# --- AWS ----------------------------------------------------------------------------------------
+class AwsUnavailable(JadaError):
+    """An AWS request failed in a way that passes (throttling, a 5xx, a lost connection or a read
+    timeout) after the SDK's own retries. Retried by the state machine with backoff."""
+
+
 #: Errors the state machine retries with exponential backoff and full jitter.
-RETRYABLE_ERRORS: tuple[str, ...] = (ModelRateLimited.__name__, ModelUnavailable.__name__)
+RETRYABLE_ERRORS: tuple[str, ...] = (
+    ModelRateLimited.__name__,
+    ModelUnavailable.__name__,
+    AwsUnavailable.__name__,
+)
 #: Errors that end the session at once (no retry), recorded on the task by the Catch path.
 FATAL_ERRORS: tuple[str, ...] = (
     ModelAuthFailed.__name__,

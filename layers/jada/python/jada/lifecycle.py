@@ -48,6 +48,10 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 #: Statuses the poll may start a session for (suspended ones only once due).
 RUNNABLE: frozenset[TaskStatus] = frozenset({S.PENDING, S.SUSPENDED})
 FINAL: frozenset[TaskStatus] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+#: After these a task's checkpoints expire `retention_days` later (`failed` too: `jada tasks retry`
+#: keeps them again); while a task waits in PARKED, they never expire.
+RELEASES_HISTORY: frozenset[TaskStatus] = FINAL | {S.FAILED}
+PARKED: frozenset[TaskStatus] = frozenset({S.BLOCKED, S.SUSPENDED})
 #: Statuses in which an operator may edit a task's title, prompt and priority (no session runs).
 EDITABLE: frozenset[TaskStatus] = frozenset({S.PENDING, S.SUSPENDED, S.BLOCKED, S.FAILED})
 

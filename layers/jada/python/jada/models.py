@@ -46,6 +46,8 @@ class SessionRecord(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     #: when an operator asked to stop this session (`jada tasks stop`); the batch stops at the next turn
     stop_requested_at: str | None = None
+    #: the poll invocation that claimed the task for this session (finds a claim whose response was lost)
+    claimed_by: str | None = None
 
 
 class Answer(BaseModel):

@@ -98,7 +98,7 @@ class Settings(BaseModel):
     # work tools
     #: static sites (S3 bucket + CloudFront distribution) the agent edits and deploys
     sites: Sites = setting({}, example=EXAMPLE_SITES, functions=(TURN_BATCH,))
-    #: hosted work tools (jada/tool_settings.py has their shapes) (jada/tool_settings.py has their shapes)
+    # hosted work tools (jada/tool_settings.py has their shapes)
     server_tools: ServerTools = setting(
         [],
         example=["web_search", {"name": "web_fetch", "allowedDomains": ["sailjada.com"], "maxUses": 3}],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -53,3 +54,5 @@ def create_message(
                 raise error from exc
             sleep(delay)
             attempt += 1
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # the SDK's json.loads of the body
+            raise ModelUnavailable(f"the Messages API sent a reply that is not JSON: {exc}") from exc

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from jada import aws
 from jada.agent.client import build_client
 from jada.agent.tools import Services, registry_for
 from jada.agent.turns import Agent, BatchResult, BatchState, run_batch
-from jada.errors import ModelAuthFailed, SpendLimitReached
+from jada.errors import AwsUnavailable, JadaError, ModelAuthFailed, SpendLimitReached
 from jada.settings import Resources, Settings
 from jada.stores.checkpoints import CheckpointStore
 from jada.stores.counters import CounterStore
@@ -42,13 +43,21 @@ def agent_from_env(remaining_s: Callable[[], float], environ: Mapping[str, str] 
 
 def run_batch_from_env(event: Mapping[str, Any], remaining_s: Callable[[], float]) -> Invocation[BatchResult]:
     """One batch. A named error propagates (its class name is the state machine's Retry/Catch
-    contract); the alarmed ones are counted first."""
+    contract); the alarmed ones are counted first. An AWS failure that passes becomes
+    AwsUnavailable (retried: every step of a batch is safe to run again)."""
     state = BatchState.model_validate(dict(event))
     try:
         result = run_batch(state, agent_from_env(remaining_s))
     except tuple(ALARMED_ERRORS) as exc:
         emit({metric: 1 for error, metric in ALARMED_ERRORS.items() if isinstance(exc, error)})
         raise
+    except JadaError:
+        raise
+    except Exception as exc:
+        failure = aws.transient_failure(exc)
+        if failure is None:
+            raise
+        raise AwsUnavailable(f"an AWS request failed: {type(failure).__name__}: {failure}") from exc
     logger().info(
         "batch done", extra={"status": result.status, "turns": result.turns, "reason": result.reason}
     )

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jada.agent import conversation, prompts
 from jada.agent.model_call import can_start_call, create_message
 from jada.agent.outcome import Ending, ending_of
-from jada.agent.pricing import usage_of
+from jada.agent.replies import ModelReply, reply_of
 from jada.agent.tools import Registry, Services, ToolContext, ToolOutcome, mcp
 from jada.clock import iso, utcnow
 from jada.lifecycle import CONTINUE, STOPPED_REASON, SessionOutcome
@@ -65,14 +65,6 @@ class BatchResult(BaseModel):
         }
 
 
-class ModelReply(BaseModel):
-    """What a turn keeps of a Messages API response."""
-
-    content: list[dict[str, Any]]
-    stop_reason: str | None
-    usage: Usage
-
-
 @dataclass
 class Agent:
     """What a batch needs, injected (production defaults for the clock and sleep)."""
@@ -111,6 +103,7 @@ class _Batch:
 
     # --- the loop -------------------------------------------------------------------------------
     def run(self) -> BatchResult:
+        self._account(self.agent.clock())  # turns a crashed batch stored but did not count
         self._clear_delivered_answer()
         stop = self._stop_before_turn()
         while stop is None:
@@ -133,7 +126,7 @@ class _Batch:
 
     def _stop_requested(self) -> BatchResult | None:
         """The operator stopped this session (`jada tasks stop`): no further model call. The task
-        is re-read after every turn (`_account`), so this costs no extra request."""
+        is re-read after every turn (`_account`)."""
         record = self.task.sessions.get(str(self.state.session))
         if record is not None and (record.stop_requested_at or record.ended_at):
             return self._result(SessionOutcome.STOPPED.value, STOPPED_REASON)
@@ -197,7 +190,14 @@ class _Batch:
             created_at=iso(now),
             ended=ended,
         )
-        self.written.append(self.agent.checkpoints.append(record, now))
+        progress = self._progress([*self.records, record], now)
+        together = (
+            self.agent.tasks.turns_transaction_item(self.task.task_id, *progress, now=now)
+            if progress
+            else None
+        )
+        # stored and counted on the task together: a crash cannot leave a turn uncounted or count it twice
+        self.written.append(self.agent.checkpoints.append(record, now, together=together))
         self.records.append(record)
         if stop == conversation.CONTEXT_EXCEEDED:
             self.messages = conversation.rebuild(self.records)
@@ -205,7 +205,7 @@ class _Batch:
             self.messages = self.messages + appended
         self.turns_run += 1
         self.usage = self.usage + usage
-        self._account(usage, now)
+        self._account(now, fresh=True)
         self._clear_delivered_answer()
         self.log.info(
             "turn done",
@@ -227,11 +227,7 @@ class _Batch:
         response = create_message(
             self.agent.client, sent, remaining_s=self.agent.remaining_s, sleep=self.agent.sleep
         )
-        reply = ModelReply(
-            content=[block.to_dict() for block in response.content],
-            stop_reason=response.stop_reason,
-            usage=usage_of(self.settings.model, response.usage),
-        )
+        reply = reply_of(self.settings.model, response)  # malformed: ModelUnavailable, nothing stored
         self.agent.checkpoints.save_reply(
             task_id, session, number, reply.model_dump(mode="json"), self.agent.clock()
         )
@@ -307,17 +303,35 @@ class _Batch:
         return self.settings.turns_per_session - number + 1
 
     # --- bookkeeping on the task ----------------------------------------------------------------
-    def _account(self, usage: Usage, now: datetime) -> None:
-        tasks, number = self.agent.tasks, self.state.session
-        session = self.task.sessions.get(str(number)) or SessionRecord(
+    def _progress(self, records: list[TurnRecord], now: datetime) -> tuple[SessionRecord, Usage] | None:
+        """The session record counting `records`, and the usage of those the task does not count
+        yet; None when it counts them all."""
+        number = self.state.session
+        session = self.task.sessions.get(str(number))
+        counted = session.turns if session is not None else 0
+        if counted >= len(records):
+            return None
+        session = session or SessionRecord(
             number=number,
             execution=self.state.execution or self.task.execution_name(number),
             started_at=iso(now),
         )
-        total = sum((r.usage for r in self.records), Usage())
-        session = session.model_copy(update={"turns": len(self.records), "usage": total})
-        tasks.record_progress(self.task.task_id, session, now=now)
-        self.task = tasks.add_usage(self.task.task_id, usage, now=now)
+        added = sum((r.usage for r in records[counted:]), Usage())
+        total = sum((r.usage for r in records), Usage())
+        return session.model_copy(update={"turns": len(records), "usage": total}), added
+
+    def _account(self, now: datetime, *, fresh: bool = False) -> None:
+        """Count the stored turns the task does not count yet, once (a turn is normally counted
+        with its checkpoint; this catches a session record that was missing, or older turns).
+        `fresh`: read the task first (after a turn, to see what other writers changed)."""
+        tasks = self.agent.tasks
+        if fresh:
+            self.task = tasks.get(self.task.task_id)
+        progress = self._progress(self.records, now)
+        if progress is not None:
+            self.task = tasks.record_turns(self.task.task_id, *progress, now=now) or tasks.get(
+                self.task.task_id
+            )
 
     def _record_spend(self, number: int, usage: Usage, now: datetime) -> None:
         """The turn's cost into the spend totals (the monthly budget, `jada cost`), keyed by the

@@ -20,6 +20,7 @@ from jada.orchestration.session_end import (
     end_session,
 )
 from jada.settings import Settings
+from jada.stores.checkpoints import CheckpointStore
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
 
@@ -30,8 +31,19 @@ def add(tasks: TaskStore, prompt: str, now: datetime, *, title: str = "", priori
     return tasks.create(prompt=prompt, now=now, title=title, priority=priority)
 
 
-def retry(tasks: TaskStore, task_id: str, now: datetime) -> Task:
-    """failed -> pending. Sessions from here get a fresh budget (see session_end.sessions_in_budget)."""
+def retry(tasks: TaskStore, task_id: str, now: datetime, *, checkpoints: CheckpointStore) -> Task:
+    """failed -> pending. Sessions from here get a fresh budget (see session_end.sessions_in_budget).
+    The history a failure set to expire is kept again first, so a crash in between leaves a failed
+    task that a second retry finishes."""
+    task = tasks.get(task_id)
+    if task.status is not TaskStatus.FAILED:
+        raise IllegalTransition(
+            f"task {task_id} is {task.status}; it cannot go to pending (expected failed)",
+            task_id=task_id,
+            current=task.status.value,
+            target=TaskStatus.PENDING.value,
+        )
+    checkpoints.keep(task_id, now)
     return tasks.transition(
         task_id, TaskStatus.PENDING, now=now, expected=TaskStatus.FAILED, set_fields={"failure_reason": None}
     )
@@ -50,17 +62,24 @@ def edit(
     return tasks.edit(task_id, now=now, title=title, prompt=prompt, priority=priority)
 
 
-def cancel(tasks: TaskStore, task_id: str, now: datetime) -> Task:
-    """pending, suspended or blocked -> cancelled (a running session must be stopped first)."""
+def cancel(tasks: TaskStore, task_id: str, now: datetime, *, checkpoints: CheckpointStore) -> Task:
+    """pending, suspended or blocked -> cancelled (a running session must be stopped first); the
+    task's history then expires after the retention. Cancelling a cancelled task still fails, but
+    first finishes that release (a cancel cut short after its status write)."""
     try:
-        return tasks.transition(task_id, TaskStatus.CANCELLED, now=now)
+        task = tasks.transition(task_id, TaskStatus.CANCELLED, now=now)
     except IllegalTransition as exc:
-        if exc.details.get("current") != TaskStatus.RUNNING.value:
+        current = exc.details.get("current")
+        if current == TaskStatus.CANCELLED.value:
+            checkpoints.release(task_id, now)
+        if current != TaskStatus.RUNNING.value:
             raise
         raise IllegalTransition(
             f"task {task_id} is running; stop its session first (jada tasks stop {task_id} --cancel)",
             **exc.details,
         ) from None
+    checkpoints.release(task_id, now)
+    return task
 
 
 def validate_answer(answer: str) -> str:
@@ -113,6 +132,7 @@ def stop(
     *,
     tasks: TaskStore,
     counters: CounterStore,
+    checkpoints: CheckpointStore,
     sfn: Any,
     state_machine_arn: str,
     cancel_after: bool = False,
@@ -127,7 +147,7 @@ def stop(
     task = tasks.get(task_id)
     if task.status is not TaskStatus.RUNNING:
         if cancel_after:
-            return Stopped(cancel(tasks, task_id, now), "", None)
+            return Stopped(cancel(tasks, task_id, now, checkpoints=checkpoints), "", None)
         raise IllegalTransition(
             f"task {task_id} is {task.status}, not running; there is no session to stop",
             task_id=task_id,
@@ -155,11 +175,12 @@ def stop(
     # a stopped session sends no email and spends no session budget: no topic, default settings
     ended: SessionEndResult = end_session(
         event, now, tasks=tasks, counters=counters, sns=None, topic_arn="", settings=Settings(),
+        checkpoints=checkpoints,
         resume_at=now + CANCEL_HOLD if cancel_after else None,
     )  # fmt: skip
     after = tasks.get(task_id)
     if cancel_after and after.status is TaskStatus.SUSPENDED:
-        after = cancel(tasks, task_id, now)
+        after = cancel(tasks, task_id, now, checkpoints=checkpoints)
     return Stopped(after, record.execution, ended.outcome.value)
 
 

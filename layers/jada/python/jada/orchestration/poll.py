@@ -2,13 +2,16 @@
 
 Per task: take a concurrency slot (keyed by the execution name), take a session from the UTC
 day's quota, claim the task (conditional write), start the execution `<task-id>-s<n>`.
-A failed start gives everything back.
+A failed start gives everything back. Every step is safe to repeat after a crash: a slot the
+execution already holds does not skip the task (the claim decides), and a claim whose response was
+lost is recognised on the task by this poll's token.
 When nothing is runnable the poll costs exactly one DynamoDB Query.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from jada.clock import iso
 from jada.errors import IllegalTransition, QuotaExhausted, TaskNotFound
+from jada.lifecycle import TaskStatus
 from jada.models import SessionRecord, Task
 from jada.orchestration.budget import pause_in_force
 from jada.settings import Settings
@@ -59,6 +63,8 @@ class Poller:
     sfn: Any
     state_machine_arn: str
     settings: Settings
+    #: this poll's claims carry it: a claim found on the task with it is this poll's
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def run(self, now: datetime, candidates: list[Task] | None = None) -> PollResult:
         """Start sessions for `candidates` (the runnable tasks; read now when not given)."""
@@ -83,21 +89,17 @@ class Poller:
         number = task.session_count + 1
         execution = task.execution_name(number)
         stale_after = timedelta(seconds=self.settings.session_timeout_seconds)
-        # the slot, keyed by the execution name, is the first arbiter: a racing poll skips the task
-        if not self.counters.take_slot(execution, now, self.settings.max_concurrent_sessions, stale_after):
-            return
+        # the slot is keyed by the execution name; held already: a racing poll, or a poll that
+        # crashed before its claim (then nobody else would ever start it): the claim decides
+        taken = self.counters.take_slot(execution, now, self.settings.max_concurrent_sessions, stale_after)
         try:
             self.counters.take_session(now, self.settings.sessions_per_day)
         except QuotaExhausted:
-            self.counters.release_slot(execution)
+            if taken:  # a slot held before is not this poll's to give back
+                self.counters.release_slot(execution)
             raise
-        record = SessionRecord(number=number, execution=execution, started_at=iso(now))
-        try:
-            self.tasks.claim(task, session=record, now=now)
-        except (IllegalTransition, TaskNotFound):
-            # cancelled meanwhile, or a poll with a fresher view ran it: give both back
-            self.counters.give_back_session(now)
-            self.counters.release_slot(execution)
+        record = SessionRecord(number=number, execution=execution, started_at=iso(now), claimed_by=self.token)
+        if not self._claim(task, record, now):
             return
         try:
             self.sfn.start_execution(
@@ -118,6 +120,38 @@ class Poller:
             raise
         result.started.append(execution)
         logger().info("started %s", execution, extra={"task_id": task.task_id})
+
+    def _claim(self, task: Task, record: SessionRecord, now: datetime) -> bool:
+        """Claim the task for `record`; False (its session given back) when it is not ours.
+        A claim whose response was lost (or that the SDK sent again) is found on the task."""
+        try:
+            self.tasks.claim(task, session=record, now=now)
+            return True
+        except (IllegalTransition, TaskNotFound):
+            pass
+        except Exception:
+            if self._claimed(task, record) is not True:
+                raise
+            return True
+        claimed = self._claimed(task, record)
+        if claimed is True:
+            return True
+        # cancelled meanwhile, or a racing poll claimed it (and holds the slot): give back
+        self.counters.give_back_session(now)
+        if claimed is None:
+            self.counters.release_slot(record.execution)
+        return False
+
+    def _claimed(self, task: Task, record: SessionRecord) -> bool | None:
+        """True: the task holds this very claim; False: another claim of that session; None: none."""
+        try:
+            current = self.tasks.get(task.task_id)
+        except TaskNotFound:
+            return None
+        held = current.sessions.get(str(record.number))
+        if held is None or current.status is not TaskStatus.RUNNING:
+            return None
+        return held.claimed_by == record.claimed_by
 
     def _give_back(self, task: Task, number: int, now: datetime) -> None:
         self.tasks.release_claim(task, session_number=number, now=now)

@@ -35,8 +35,10 @@ class LazyClient:
 def end_session_from_env(
     event: Mapping[str, Any], now: datetime | None = None
 ) -> Invocation[SessionEndResult]:
+    from jada.stores.checkpoints import CheckpointStore  # not on the poll's import path
+
     settings, res = Settings.from_env(), Resources.from_env()
-    res.require("tasks_table", "counters_table")
+    res.require("tasks_table", "counters_table", "checkpoints_table", "checkpoint_bucket")
     result = end_session(
         _session_end_event(event),
         now or utcnow(),
@@ -45,6 +47,9 @@ def end_session_from_env(
         sns=LazyClient("sns"),
         topic_arn=res.alert_topic_arn,
         settings=settings,
+        checkpoints=CheckpointStore(
+            res.checkpoints_table, res.checkpoint_bucket, retention_days=settings.retention_days
+        ),
     )
     return Invocation(output=result.output(), metrics=result.metrics, result=result)
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from jada.clock import iso, next_month
+from jada.clock import iso, next_month, parse_time
 from jada.errors import IllegalTransition, SpendLimitReached, StoppedByOperator
 from jada.lifecycle import (
     BUDGET_EXHAUSTED,
+    PARKED,
+    RELEASES_HISTORY,
     STOPPED_REASON,
     SessionOutcome,
     TaskStatus,
@@ -30,6 +32,9 @@ from jada.settings import Settings
 from jada.stores.counters import CounterStore
 from jada.stores.tasks import TaskStore
 from jada.telemetry import M, logger
+
+if TYPE_CHECKING:  # the poll imports this module too: it needs no checkpoint store
+    from jada.stores.checkpoints import CheckpointStore
 
 MAX_REASON_CHARS = 1000
 
@@ -184,6 +189,7 @@ def end_session(
     sns: Any,
     topic_arn: str,
     settings: Settings,
+    checkpoints: CheckpointStore,
     resume_at: datetime | None = None,
 ) -> SessionEndResult:
     """`resume_at`: when a suspended task becomes due again (default `now`: the next poll)."""
@@ -197,6 +203,7 @@ def end_session(
     record = stored or SessionRecord(number=event.session, execution=event.execution, started_at=iso(now))
     if record.ended_at is not None:  # a retry of an invocation that already recorded it
         counters.release_slot(event.execution)
+        settle_history(checkpoints, task.task_id, task.status, parse_time(record.ended_at))
         previous = record.outcome or outcome
         retried = SessionEndResult(
             event.task_id, event.execution, previous, task.status, record.reason, recorded=False
@@ -222,23 +229,14 @@ def end_session(
         logger().warning("task %s is %s at session end; status left as is", task.task_id, task.status)
         tasks.update_session(task.task_id, closed, now=now)
         counters.release_slot(event.execution)
+        settle_history(checkpoints, task.task_id, task.status, now)
         result.status = task.status
         result.budget = check_budget(now, counters=counters, settings=settings, sns=sns, topic_arn=topic_arn)
         return result
 
-    fields: dict[str, Any] = {}
-    # at least once: an email is published before the write that makes a retry a no-op
-    if target is TaskStatus.FAILED:
-        fields["failure_reason"] = failure or "session failed"
-        subject, body = failed_message(
-            task.model_copy(update={"sessions": {**task.sessions, str(closed.number): closed}}),
-            fields["failure_reason"], settings.max_sessions_per_task,
-        )  # fmt: skip
-        result.notified = publish(sns, topic_arn, subject, body, kind="task_failed", task_id=task.task_id)
-    if target is TaskStatus.BLOCKED:
-        fields["blocked_reason"] = reason or task.blocked_reason or "no reason given"
-        subject, body = blocked_message(task, fields["blocked_reason"])
-        result.notified = publish(sns, topic_arn, subject, body, kind="task_blocked", task_id=task.task_id)
+    fields = _notify(
+        task, closed, target, result, reason=reason, settings=settings, sns=sns, topic_arn=topic_arn
+    )
     try:
         tasks.transition(
             task.task_id, target, now=now, expected=TaskStatus.RUNNING, ready_at=resume_at or now,
@@ -251,9 +249,48 @@ def end_session(
     else:
         result.metrics[STATUS_METRIC[target]] = 1
     counters.release_slot(event.execution)
+    if result.status is not None:
+        settle_history(checkpoints, task.task_id, result.status, now)
     logger().info(
         "session %s ended: %s -> task %s", event.execution, outcome.value, target.value,
         extra={"task_id": task.task_id, "reason": failure},
     )  # fmt: skip
     result.budget = check_budget(now, counters=counters, settings=settings, sns=sns, topic_arn=topic_arn)
     return result
+
+
+def _notify(
+    task: Task,
+    closed: SessionRecord,
+    target: TaskStatus,
+    result: SessionEndResult,
+    *,
+    reason: str | None,
+    settings: Settings,
+    sns: Any,
+    topic_arn: str,
+) -> dict[str, Any]:
+    """Email a failed or blocked task; the task fields its status write sets. At least once: the
+    email is published before the write that makes a retry a no-op."""
+    fields: dict[str, Any] = {}
+    if target is TaskStatus.FAILED:
+        fields["failure_reason"] = result.reason or "session failed"
+        subject, body = failed_message(
+            task.model_copy(update={"sessions": {**task.sessions, str(closed.number): closed}}),
+            fields["failure_reason"], settings.max_sessions_per_task,
+        )  # fmt: skip
+        result.notified = publish(sns, topic_arn, subject, body, kind="task_failed", task_id=task.task_id)
+    if target is TaskStatus.BLOCKED:
+        fields["blocked_reason"] = reason or task.blocked_reason or "no reason given"
+        subject, body = blocked_message(task, fields["blocked_reason"])
+        result.notified = publish(sns, topic_arn, subject, body, kind="task_blocked", task_id=task.task_id)
+    return fields
+
+
+def settle_history(checkpoints: CheckpointStore, task_id: str, status: TaskStatus, at: datetime) -> None:
+    """After the status write (a retried session end repeats it): a finished task's turns expire
+    `retention_days` after `at`; a parked task's never do, however long it waits."""
+    if status in RELEASES_HISTORY:
+        checkpoints.release(task_id, at)
+    elif status in PARKED:
+        checkpoints.keep(task_id, at, restore_objects=False)

@@ -1,5 +1,8 @@
 """From sheet values to a mirror plan: rows keyed by the header row's key column, a hash per row,
-only changed rows written, removed rows tombstoned unless the read looks wrong. Pure: no I/O."""
+only changed rows written, removed rows tombstoned unless the read looks wrong. Pure: no I/O.
+
+Column names are matched by their normalised form (`column_name`): case and surrounding whitespace
+never matter, so `Port`, ` PORT ` and `port` are one column, and a row's data is keyed by it."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from dataclasses import dataclass, field
 from jada.errors import ConfigurationError
 
 MAX_KEY_BYTES = 1024  # DynamoDB's sort key limit
+#: a row's cells and column names, UTF-8: what fits one mirror item (DynamoDB allows 400 KB)
+MAX_ROW_BYTES = 350 * 1024
 #: a read with fewer than this fraction of the stored rows is suspicious: nothing is tombstoned
 DEFAULT_MIN_FRACTION = 0.5
 
@@ -55,18 +60,26 @@ def row_hash(data: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
+def column_name(header: object) -> str:
+    """A header cell's normalised name: trimmed, inner runs of whitespace as one space, case-folded."""
+    return " ".join(str(header).split()).casefold()
+
+
 def parse_sheet(values: list[list[object]], key_column: str) -> ParsedSheet:
     """Map rows by the header row. Invalid rows are quarantined with their row number."""
     if not values:
         return ParsedSheet(header=[])
-    header = [str(cell).strip() for cell in values[0]]
-    named = [h for h in header if h]
-    if key_column not in header:
+    header = [column_name(cell) for cell in values[0]]
+    key = column_name(key_column)
+    if not key:
+        raise ConfigurationError("the key column setting (SHEET_KEY_COLUMN) is blank")
+    if key not in header:
+        found = ", ".join(shown for cell in values[0] if (shown := str(cell).strip()))
         raise ConfigurationError(
-            f"the header row has no key column {key_column!r} (found: {', '.join(named)})"
+            f"the header row has no key column {key_column!r}, case and surrounding spaces ignored "
+            f"(found: {found or 'no column names'})"
         )
-    if len(set(named)) != len(named):
-        raise ConfigurationError("the header row repeats a column name")
+    _check_unique(values[0], header)
     parsed = ParsedSheet(header=header)
     first_seen: dict[str, int] = {}
     for number, raw in enumerate(values[1:], start=2):
@@ -74,14 +87,32 @@ def parse_sheet(values: list[list[object]], key_column: str) -> ParsedSheet:
         if not any(cells):
             continue  # a blank line is not a row
         data = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header) if name}
-        key = data[key_column]
-        reason = _problem(cells, header, key, first_seen)
+        row_key = data[key]
+        reason = _problem(cells, header, row_key, first_seen)
         if reason:
-            parsed.quarantined.append(Quarantined(number, reason, key or None))
+            parsed.quarantined.append(Quarantined(number, reason, row_key or None))
             continue
-        first_seen[key] = number
-        parsed.rows.append(SheetRow(key=key, number=number, data=data, hash=row_hash(data)))
+        first_seen[row_key] = number
+        parsed.rows.append(SheetRow(key=row_key, number=number, data=data, hash=row_hash(data)))
     return parsed
+
+
+def _check_unique(cells: list[object], header: list[str]) -> None:
+    """Two columns with one normalised name would overwrite each other: name them and refuse."""
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(header):
+        if name:
+            positions.setdefault(name, []).append(index)
+    repeated = [
+        " and ".join(f"{str(cells[i]).strip()!r} (column {i + 1})" for i in where)
+        for where in positions.values()
+        if len(where) > 1
+    ]
+    if repeated:
+        raise ConfigurationError(
+            "the header row repeats a column name, case and surrounding spaces ignored: "
+            + "; ".join(repeated)
+        )
 
 
 def _problem(cells: list[str], header: list[str], key: str, first_seen: dict[str, int]) -> str:
@@ -93,6 +124,9 @@ def _problem(cells: list[str], header: list[str], key: str, first_seen: dict[str
         return "key too long"
     if any(cells[i] for i in range(len(cells)) if i >= len(header) or not header[i]):
         return "value in a column without a header"
+    size = sum(len(text.encode()) for text in (*cells, *header))
+    if size > MAX_ROW_BYTES:
+        return f"row too large to store ({size // 1024} KB; at most {MAX_ROW_BYTES // 1024} KB)"
     return ""
 
 

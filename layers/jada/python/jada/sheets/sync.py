@@ -248,9 +248,11 @@ def _failed(result: SyncResult, exc: Exception) -> SyncResult:
 
 
 def _set_failure(result: SyncResult, failure: Failure) -> SyncResult:
+    """Every failed outcome says why in `reason` (the description, else the code)."""
     result.outcome, result.error_code, result.error_description = (
         failure.outcome,
         failure.code,
         failure.description,
     )
+    result.reason = failure.description or failure.code
     return result

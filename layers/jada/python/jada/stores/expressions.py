@@ -98,6 +98,17 @@ class Update:
             result["ExpressionAttributeValues"] = values
         return result
 
+    def transaction_item(self, table_name: str, key: Mapping[str, Any]) -> dict[str, Any]:
+        """The update as one item of `transact_write_items`, called on a boto3 resource's client
+        (`Table.meta.client`), which types the plain values itself as `Table.update_item` does."""
+        return {
+            "Update": {
+                "TableName": table_name,
+                "Key": {k: to_value(v) for k, v in key.items()},
+                **self.kwargs(),
+            }
+        }
+
     # --- placeholders -------------------------------------------------------------------------
     def _claim(self, path: str, action: str) -> str:
         """Check `path` and that no other action writes it; its placeholder form (`#u0.#u1`)."""

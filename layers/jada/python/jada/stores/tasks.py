@@ -156,7 +156,9 @@ class TaskStore(TableStore):
         return task
 
     def get(self, task_id: str) -> Task:
-        item = self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
+        # an id no task can have (empty, too long, odd characters) is not sent: DynamoDB refuses some
+        found = TASK_ID.fullmatch(task_id) is not None
+        item = found and self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
         if not item:
             raise TaskNotFound(f"no task with id {task_id!r}", task_id=task_id)
         return task_of(item)
@@ -379,18 +381,45 @@ class TaskStore(TableStore):
         update = self._changed(now).set(f"sessions.{session.number}", session.model_dump(mode="json"))
         self._update(task_id, update)
 
-    def record_progress(self, task_id: str, session: SessionRecord, *, now: datetime) -> None:
-        """A running session's turns and usage, leaving the rest of its record alone (its end or
-        a stop request written meanwhile by another writer stays); the whole record if none is stored."""
+    def record_turns(
+        self, task_id: str, session: SessionRecord, added: Usage, *, now: datetime
+    ) -> Task | None:
+        """A running session's stored turns (`session.turns`) and usage, and `added` (the usage of
+        the turns not counted yet) added to the task's totals, in one write that happens once: it
+        is refused (None) when the record already counts that many turns (a retried batch, or a
+        request the SDK sent again after its response was lost)."""
+        written = self._write(task_id, self._turns_update(session, added, now), returns="ALL_NEW")
+        if written is None and str(session.number) not in self.get(task_id).sessions:  # raises TaskNotFound
+            path = f"sessions.{session.number}"
+            whole = (
+                self._changed(now).set(path, session.model_dump(mode="json")).when(Attr(path).not_exists())
+            )
+            written = self._write(task_id, self._add_usage(whole, added), returns="ALL_NEW")
+        return task_of(written) if written is not None else None
+
+    def turns_transaction_item(
+        self, task_id: str, session: SessionRecord, added: Usage, *, now: datetime
+    ) -> dict[str, Any]:
+        """`record_turns` (for a stored session record) as an item of a DynamoDB transaction, so a
+        turn's checkpoint and its count on the task are written together or not at all."""
+        update = self._turns_update(session, added, now).when(Attr("task_id").exists())
+        return update.transaction_item(self.table_name, {"task_id": task_id})
+
+    def _turns_update(self, session: SessionRecord, added: Usage, now: datetime) -> Update:
         path = f"sessions.{session.number}"
         update = (
             self._changed(now)
             .set(f"{path}.turns", session.turns)
             .set(f"{path}.usage", session.usage.model_dump(mode="json"))
-            .when(Attr(path).exists())
+            .when(Attr(path).exists() & Attr(f"{path}.turns").lt(session.turns))
         )
-        if self._write(task_id, update) is None:
-            self.update_session(task_id, session, now=now)  # raises TaskNotFound
+        return self._add_usage(update, added)
+
+    @staticmethod
+    def _add_usage(update: Update, usage: Usage) -> Update:
+        for field, amount in usage.model_dump().items():
+            update.increment(f"usage.{field}", amount)
+        return update
 
     def add_usage(self, task_id: str, usage: Usage, *, now: datetime) -> Task:
         """Add to the task's usage totals in one atomic update (no lost update between writers)."""
@@ -422,6 +451,8 @@ class TaskStore(TableStore):
     def _write(self, task_id: str, update: Update, returns: str = "NONE") -> dict[str, Any] | None:
         """Apply `update` (conditioned here on the task existing): the attributes `returns` asks
         for ({} for NONE), or None when refused (no such task, or the update's condition failed)."""
+        if not TASK_ID.fullmatch(task_id):
+            return None  # no task has that id
         try:
             result = self.table.update_item(
                 Key={"task_id": task_id},
