@@ -93,6 +93,13 @@ class SheetSync(Construct):
         #: False without a spreadsheetId: no schedule, no alarms
         self.enabled = bool(config.settings.spreadsheet_id)
         self.dead_letters = self._schedule(config) if self.enabled else None
+        if not self.enabled:
+            skip_checkov(
+                self.function,
+                "CKV_AWS_116",
+                "The sync is off (no spreadsheetId): no schedule invokes it asynchronously; "
+                "`jada sync now` invokes it synchronously and sees any failure.",
+            )
         self.alarms = self._alarms(alerting, stack, config) if self.enabled else []
 
     def _acknowledge_role(self, function: lambda_.Function) -> None:

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file
+from jada.settings import EXAMPLE_SITES
 from jada_infra.layers import ROOT
 from jada_tools.local.provision import resources_of_type
+from jada_tools.local.synth import LOCAL_CONTEXT, synthesize
 
 #: cfn-lint warnings the template may carry, each with why it is acceptable
 ACCEPTED_CFN_LINT_WARNINGS = {
@@ -27,10 +29,26 @@ ACCEPTED_CFN_LINT_WARNINGS = {
 CHECKOV = Path(os.environ.get("CHECKOV") or ROOT / ".venv-checkov" / "bin" / "checkov")
 
 
+#: every optional part switched on (the sheet sync, sites, MCP and web tools), so every resource is scanned
+EVERYTHING_ON = {
+    "spreadsheetId": "sheet-abc123",
+    "sites": EXAMPLE_SITES,
+    "serverTools": ["web_search"],
+    "mcpServers": [
+        {"name": "apps-script", "url": "https://mcp.example.com/mcp", "tokenSecret": "jada/mcp/a"}
+    ],
+}
+
+
 @pytest.fixture(scope="module")
-def template_file(app_template: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def full_template() -> dict[str, Any]:
+    return synthesize({**LOCAL_CONTEXT, "alertEmail": "ops@example.com", **EVERYTHING_ON}).template
+
+
+@pytest.fixture(scope="module")
+def template_file(full_template: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("scan") / "Jada.template.json"
-    path.write_text(json.dumps(app_template, indent=1))
+    path.write_text(json.dumps(full_template, indent=1))
     return path
 
 
@@ -107,8 +125,8 @@ def function(template: dict[str, Any], prefix: str) -> tuple[str, dict[str, Any]
 
 
 @pytest.mark.parametrize("prefix", ["OrchestrationPoll", "SheetSyncSyncFunction"])
-def test_the_poll_and_the_sync_never_run_twice_at_once(app_template: dict[str, Any], prefix: str) -> None:
-    _, props = function(app_template, prefix)
+def test_the_poll_and_the_sync_never_run_twice_at_once(full_template: dict[str, Any], prefix: str) -> None:
+    _, props = function(full_template, prefix)
     assert props["ReservedConcurrentExecutions"] == 1
 
 
@@ -121,8 +139,9 @@ def test_the_poll_and_the_sync_never_run_twice_at_once(app_template: dict[str, A
     ],
 )
 def test_asynchronously_invoked_functions_dead_letter_what_fails(
-    app_template: dict[str, Any], prefix: str, queue: str, retries: int, max_age_s: int
+    full_template: dict[str, Any], prefix: str, queue: str, retries: int, max_age_s: int
 ) -> None:
+    app_template = full_template
     lid, props = function(app_template, prefix)
     [queue_id] = [q for q in resources_of_type(app_template, "AWS::SQS::Queue") if q.startswith(queue)]
     assert props["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
