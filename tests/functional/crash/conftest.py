@@ -14,6 +14,7 @@ from jada_tools.fakes.google_server import GoogleFake
 from jada_tools.fakes.model_server import ModelServer
 from jada_tools.local.emulator import LAMBDA_IN_PROCESS, REGION, reset_caches
 from jada_tools.local.provision import Provisioner
+from jada_tools.local.synth import LOCAL_CONTEXT, synthesize
 from moto import mock_aws
 
 from tests.functional.crash.faults import Injector
@@ -38,7 +39,14 @@ def google() -> Iterator[GoogleFake]:
 
 
 @pytest.fixture(scope="package")
-def world(app_template: dict[str, Any], google: GoogleFake) -> Iterator[World]:
+def sync_on_template() -> dict[str, Any]:
+    """The app with a spreadsheet configured: the sync has its schedule (off without one)."""
+    return synthesize({**LOCAL_CONTEXT, "alertEmail": "ops@example.com", "spreadsheetId": SHEET_ID}).template
+
+
+@pytest.fixture(scope="package")
+def world(sync_on_template: dict[str, Any], google: GoogleFake) -> Iterator[World]:
+    app_template = sync_on_template
     injector = Injector().install()
     model = ScriptedModel()
     clock = Clock(START)
