@@ -17,7 +17,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo serve test lint typecheck unit functional infra e2e fuzz scan synth deploy bench clean venv cdk-cli
+.PHONY: demo serve test coverage lint typecheck unit functional infra e2e fuzz scan synth deploy bench clean venv cdk-cli
 
 demo: $(TOOLS)
 	$(BIN)/jada demo --report reports/demo-report.json
@@ -27,6 +27,10 @@ serve: $(TOOLS)
 	$(BIN)/jada local serve --speed $(SERVE_SPEED) --port $(SERVE_PORT)
 
 test: $(STAMP) $(CDK) $(CHECKOV_STAMP) lint typecheck
+	$(BIN)/pytest -n auto --dist loadfile -q -p no:cacheprovider
+
+# the suite with line coverage (slower: tracing makes moto's pure-Python work about twice as slow)
+coverage: $(STAMP) $(CDK) $(CHECKOV_STAMP)
 	$(BIN)/pytest --cov --cov-report=term -q -p no:cacheprovider
 
 lint: $(STAMP)

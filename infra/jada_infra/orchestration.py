@@ -109,6 +109,8 @@ class Orchestration(Construct):
         state.grant_task_access(self.poll)
         state.counters.grant_read_write_data(self.poll)
         self.state_machine.grant_start_execution(self.poll)
+        # a StartExecution whose answer was lost: the poll asks whether the execution exists
+        self.state_machine.grant_execution(self.poll, "states:DescribeExecution")
 
         self.dead_letters = dead_letter_queue(self, "ScheduleDeadLetters", used_by="the poll schedule")
         # asynchronous invocations that fail: a poll is not retried (the next one, a minute later, is

@@ -51,6 +51,8 @@ def world(cloud: Cloud, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
     outputs = {
         "TasksTableName": cloud.tasks_table,
         "CountersTableName": cloud.counters_table,
+        "CheckpointsTableName": cloud.checkpoints_table,
+        "CheckpointBucketName": cloud.checkpoint_bucket,
         "SheetTableName": SHEET_TABLE,
         "GoogleTokenSecretArn": secret_arn,
         "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:JadaSession",

@@ -133,7 +133,7 @@ def _run(path: Path, report_path: Path, *, quiet: bool) -> None:
         typer.echo(f"warning: {warning}", err=True)
     window = f"{scenario.start:%Y-%m-%d %H:%M} to {scenario.end:%Y-%m-%d %H:%M} UTC"
     console.print(f"[bold]jada local[/]: {path.name}, {window}", markup=True, highlight=False)
-    console.print(choice.line(), markup=False, highlight=False)
+    typer.echo(choice.line())  # one line, never wrapped at the console's width
     if choice.warning():
         typer.echo(f"warning: {choice.warning()}", err=True)
     started = time.perf_counter()

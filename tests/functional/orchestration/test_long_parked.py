@@ -35,7 +35,11 @@ def age(deployed: Deployed, template: dict[str, Any]) -> None:
     """Let DynamoDB TTL and S3 lifecycle run now, on the checkpoint table and bucket."""
     env = deployed.cloud.deployment.function_by_folder("turn_batch").environment  # type: ignore[union-attr]
     expire_items(env["CHECKPOINTS_TABLE"], utcnow())
-    [bucket] = resources_of_type(template, "AWS::S3::Bucket").values()
+    [bucket] = [
+        b
+        for lid, b in resources_of_type(template, "AWS::S3::Bucket").items()
+        if lid.startswith("StateCheckpoint")
+    ]
     apply_lifecycle(
         env["CHECKPOINT_BUCKET"], bucket["Properties"]["LifecycleConfiguration"]["Rules"], utcnow()
     )

@@ -162,22 +162,45 @@ def test_a_crash_after_any_side_effect_then_the_retried_batch_publishes_once(
     assert "Deployed sailjada.com" in deployed["content"]
 
 
+def refuse_once(code: str) -> None:
+    """CloudFront refuses the next CreateInvalidation once with `code`."""
+    failures = [True]
+
+    def refuse(**_: Any) -> None:
+        if failures:
+            failures.pop()
+            raise ClientError({"Error": {"Code": code, "Message": "refused"}}, "CreateInvalidation")
+
+    aws.client("cloudfront").meta.events.register("before-call.cloudfront.CreateInvalidation", refuse)
+
+
+def test_a_passing_aws_error_fails_the_batch_and_its_retry_finishes_the_same_call(
+    harness: Harness, world: World
+) -> None:
+    # Given CloudFront throttles the invalidation once, after the files were copied
+    change_the_site(world)
+    refuse_once("Throttling")
+    task = harness.task()
+    script = (reply(tool_use("deploy_site", {"site": SITE}, "toolu_d1")), reply(text("done")))
+    harness.script(scripted(*script))
+    # Then the batch fails (the handler makes it AwsUnavailable: the state machine retries it)
+    with pytest.raises(ClientError):
+        harness.run(task, agent=agent_for(harness, world, turns_per_batch=3))
+    # and the retried batch runs the same call, which resumes its plan: one deploy, one invalidation
+    harness.script(scripted(*script))
+    harness.run(task, agent=agent_for(harness, world, turns_per_batch=3))
+    [invalidation] = world.invalidations()
+    assert "/index.html" in invalidation["Paths"]["Items"]
+    assert [r.status for r in DeployStore(world.deploys_table).history(SITE)] == ["published"]
+
+
 def test_an_aws_error_ends_the_call_and_the_next_deploy_finishes_its_plan_first(
     harness: Harness, world: World
 ) -> None:
-    # Given CloudFront refuses the invalidation once (throttled), after the files were copied
+    # Given CloudFront refuses the invalidation once (access denied), after the files were copied
     change_the_site(world)
-    cloudfront = aws.client("cloudfront")
-    failures = [True]
+    refuse_once("AccessDenied")
 
-    def throttle_once(**_: Any) -> None:
-        if failures:
-            failures.pop()
-            raise ClientError(
-                {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "CreateInvalidation"
-            )
-
-    cloudfront.meta.events.register("before-call.cloudfront.CreateInvalidation", throttle_once)
     task = harness.task()
     harness.script(
         scripted(

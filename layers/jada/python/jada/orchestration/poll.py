@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from jada import aws
 from jada.clock import iso
 from jada.errors import IllegalTransition, QuotaExhausted, TaskNotFound
 from jada.lifecycle import TaskStatus
@@ -114,12 +115,30 @@ class Poller:
             ):
                 result.already_started.append(execution)
                 return
+            if aws.transient_failure(exc) is not None and self._started(execution):
+                # the request was served and its answer lost: the session runs, keep the claim
+                logger().warning("start of %s answered late (%s); it runs", execution, type(exc).__name__)
+                result.started.append(execution)
+                return
             # likely systemic (permissions, a wrong ARN): give back, then fail loudly (no heartbeat)
             self._give_back(task, number, now)
             logger().exception("could not start %s; quota, slot and claim given back", execution)
             raise
         result.started.append(execution)
         logger().info("started %s", execution, extra={"task_id": task.task_id})
+
+    def _started(self, execution: str) -> bool:
+        """Whether the execution exists (a StartExecution whose answer was lost may have run)."""
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{execution}"
+        try:
+            self.sfn.describe_execution(executionArn=arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+                logger().warning("cannot tell whether %s started: %s", execution, exc)
+            return False
+        except Exception:  # still unreachable: treat as not started (given back, the next poll retries)
+            return False
+        return True
 
     def _claim(self, task: Task, record: SessionRecord, now: datetime) -> bool:
         """Claim the task for `record`; False (its session given back) when it is not ours.

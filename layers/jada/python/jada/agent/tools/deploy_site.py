@@ -17,6 +17,7 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
+from jada import aws
 from jada.agent.tools.base import Tool, ToolContext, ToolInput, ToolOutcome
 from jada.clock import iso
 from jada.errors import SiteTooLarge, UnknownSite
@@ -75,6 +76,8 @@ def run(ctx: ToolContext, args: DeploySiteInput) -> ToolOutcome:
     except SiteTooLarge as exc:
         return ToolOutcome(f"deploy_site {site} refused: {exc}.", is_error=True)
     except (ClientError, BotoCoreError) as exc:
+        if aws.transient_failure(exc) is not None:
+            raise  # the batch is retried (AwsUnavailable): the stored plan is resumed, nothing repeats
         return ToolOutcome(
             f"deploy_site {site} stopped: AWS failed ({_problem(exc)}). Nothing is lost: call deploy_site "
             f"{site} again to finish it.",

@@ -19,6 +19,7 @@ from typing import Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ConfigDict
 
+from jada import aws
 from jada.agent.tools.base import Tool, ToolContext, ToolInput, ToolOutcome
 from jada.errors import EditRefused, WorkspaceConflict, WorkspacePathRefused
 from jada.settings import Settings
@@ -72,6 +73,8 @@ def run(ctx: ToolContext, args: EditorInput) -> ToolOutcome:
     except EditRefused as exc:
         return error(exc.message)
     except (ClientError, BotoCoreError) as exc:
+        if aws.transient_failure(exc) is not None:
+            raise  # the batch is retried (AwsUnavailable) and runs this call again: it is idempotent
         return error(f"Error: the workspace could not be reached ({_aws_problem(exc)}); try again.")
 
 
