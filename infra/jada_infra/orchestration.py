@@ -3,6 +3,8 @@ the Anthropic API key secret, and their alarms."""
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Acknowledgment, CfnElement, Duration, RemovalPolicy, SecretValue, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
@@ -320,6 +322,17 @@ class Orchestration(Construct):
             findings[f"AwsSolutions-IAM5[Action::{action}]"] = (
                 "CDK's read/write grant on the checkpoint bucket (this stack's bucket only)."
             )
+        machine = self.state_machine.node.default_child
+        assert isinstance(machine, CfnElement)
+        select = {
+            "Fn::Select": [6, {"Fn::Split": [":", {"Ref": stack.resolve(stack.get_logical_id(machine))}]}]
+        }
+        machine_name = json.dumps(select, separators=(",", ":"))  # how cdk-nag prints the name's token
+        executions = f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine_name}:*"
+        findings[f"AwsSolutions-IAM5[Resource::{executions}]"] = (
+            "The poll asks whether an execution of this stack's state machine exists "
+            "(DescribeExecution after a StartExecution whose answer was lost); no other state machine."
+        )
         for fn in (self.turn_batch, self.session_end, self.poll):
             findings[f"AwsSolutions-IAM5[Resource::{arn(fn)}:*]"] = (
                 "The state machine and the schedule invoke any version of this stack's own function "
